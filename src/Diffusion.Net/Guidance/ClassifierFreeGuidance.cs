@@ -1,0 +1,55 @@
+using static TorchSharp.torch;
+
+namespace Diffusion.Net;
+
+/// <summary>
+/// Classifier-free guidance (Ho &amp; Salimans 2022): ε = ε_u + γ (ε_c − ε_u). Both estimates come from ONE forward
+/// pass over the batch [unconditional; conditional] (diffusers' order). Only ε is guided; the variance channels,
+/// when the model has them, come from the conditional half, as diffusers' IF pipelines do.
+/// </summary>
+public sealed class ClassifierFreeGuidance : IGuidance
+{
+    /// <summary>Creates the guidance.</summary>
+    /// <param name="scale">γ; 0 gives the unconditional estimate, 1 the conditional one, &gt; 1 extrapolates.</param>
+    /// <param name="unconditional">
+    /// The condition of the unconditional branch (e.g. the empty prompt's embedding, batch 1 broadcasts). When null,
+    /// each condition's own <see cref="Condition.Unconditional"/> is used (the null class for labels).
+    /// </param>
+    public ClassifierFreeGuidance(double scale, Condition? unconditional = null)
+    {
+        if (!double.IsFinite(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "The guidance scale must be finite.");
+        Scale = scale;
+        UnconditionalCondition = unconditional;
+    }
+
+    /// <summary>γ.</summary>
+    public double Scale { get; }
+
+    /// <summary>The explicit unconditional condition, or null to derive it from each condition.</summary>
+    public Condition? UnconditionalCondition { get; }
+
+    /// <inheritdoc />
+    public NoisePrediction Guide(INoisePredictor model, Tensor sample, Tensor timesteps, Condition condition)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sample);
+        ArgumentNullException.ThrowIfNull(timesteps);
+        ArgumentNullException.ThrowIfNull(condition);
+        int batch = (int)sample.shape[0];
+        var conditional = condition.Repeat(batch);
+        var unconditional = (UnconditionalCondition ?? conditional.Unconditional()).Repeat(batch);
+
+        using var scope = NewDisposeScope();
+        var both = Condition.Concat([unconditional, conditional]);
+        var x = cat([sample, sample], 0);
+        var t = cat([timesteps, timesteps], 0);
+        using var prediction = model.Predict(x, t, both);
+        var eps = prediction.Epsilon.chunk(2, 0);
+        var guided = eps[0] + (eps[1] - eps[0]) * Scale;
+        Tensor? variance = prediction.Variance?.chunk(2, 0)[1].clone();
+        return new NoisePrediction(guided, variance).MoveToOuter(scope);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => FormattableString.Invariant($"CFG(γ={Scale})");
+}

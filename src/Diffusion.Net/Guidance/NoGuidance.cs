@@ -1,0 +1,22 @@
+using static TorchSharp.torch;
+
+namespace Diffusion.Net;
+
+/// <summary>The model's conditional prediction, unchanged (one forward pass).</summary>
+public sealed class NoGuidance : IGuidance
+{
+    /// <summary>The shared instance.</summary>
+    public static NoGuidance Instance { get; } = new();
+
+    private NoGuidance() { }
+
+    /// <inheritdoc />
+    public NoisePrediction Guide(INoisePredictor model, Tensor sample, Tensor timesteps, Condition condition)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Predict(sample, timesteps, condition);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => "no guidance";
+}

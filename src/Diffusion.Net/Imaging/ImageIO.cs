@@ -1,0 +1,176 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+using static TorchSharp.torch;
+
+namespace Diffusion.Net;
+
+/// <summary>
+/// Loading images as untrusted input and converting between images and tensors. Files are size-checked, their
+/// header is identified and checked against <see cref="ImageLoadOptions"/> before any pixel is decoded, and
+/// truncated JPEG/PNG files (which decoders may silently pad) are rejected.
+/// </summary>
+public static class ImageIO
+{
+    /// <summary>Loads an image as 8-bit RGB.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidImageException">The file is corrupt, truncated, of an unknown format, or too large.</exception>
+    public static Image<Rgb24> Load(string path, ImageLoadOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= ImageLoadOptions.Default;
+        options.Validate();
+        if (!File.Exists(path)) throw new FileNotFoundException($"Image '{path}' does not exist.", path);
+        long length = new FileInfo(path).Length;
+        if (length > options.MaxFileBytes) throw new InvalidImageException(path, $"the file is {length} bytes, more than the limit of {options.MaxFileBytes}");
+        return Decode(File.ReadAllBytes(path), path, options);
+    }
+
+    /// <summary>Loads an image from bytes (e.g. an upload) as 8-bit RGB; <paramref name="name"/> appears in messages.</summary>
+    public static Image<Rgb24> Load(ReadOnlySpan<byte> data, string name = "(memory)", ImageLoadOptions? options = null)
+    {
+        options ??= ImageLoadOptions.Default;
+        options.Validate();
+        if (data.Length > options.MaxFileBytes) throw new InvalidImageException(name, $"the data is {data.Length} bytes, more than the limit of {options.MaxFileBytes}");
+        return Decode(data.ToArray(), name, options);
+    }
+
+    private static Image<Rgb24> Decode(byte[] data, string name, ImageLoadOptions options)
+    {
+        if (data.Length == 0) throw new InvalidImageException(name, "the file is empty");
+        IImageInfo? info;
+        IImageFormat? format;
+        try
+        {
+            info = Image.Identify(Configuration.Default, data, out format);
+        }
+        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            throw new InvalidImageException(name, $"the header cannot be read ({e.Message})", e);
+        }
+        if (info is null || format is null) throw new InvalidImageException(name, "the format is not recognised (supported: PNG, JPEG, GIF, BMP, TGA, PBM, TIFF, WebP)");
+        if (info.Width < 1 || info.Height < 1) throw new InvalidImageException(name, $"the header claims a size of {info.Width}×{info.Height}");
+        if (info.Width > options.MaxWidth || info.Height > options.MaxHeight || (long)info.Width * info.Height > options.MaxPixels)
+        {
+            throw new InvalidImageException(name,
+                $"the header claims {info.Width}×{info.Height} pixels, more than the limits ({options.MaxWidth}×{options.MaxHeight}, {options.MaxPixels} pixels)");
+        }
+        CheckComplete(data, format, name);
+
+        Image<Rgb24> image;
+        try
+        {
+            image = Image.Load<Rgb24>(Configuration.Default, data);
+        }
+        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            throw new InvalidImageException(name, $"the image data is corrupt ({e.Message})", e);
+        }
+        if (image.Frames.Count > options.MaxFrames)
+        {
+            int frames = image.Frames.Count;
+            image.Dispose();
+            throw new InvalidImageException(name, $"it has {frames} frames, more than the limit of {options.MaxFrames}");
+        }
+        return image;
+    }
+
+    /// <summary>JPEG and PNG decoders pad truncated data; require the end markers so truncation is an error.</summary>
+    private static void CheckComplete(byte[] data, IImageFormat format, string name)
+    {
+        if (format.Name.Equals("JPEG", StringComparison.OrdinalIgnoreCase))
+        {
+            int end = data.Length;
+            while (end > 2 && data[end - 1] == 0) end--;
+            bool hasEoi = false;
+            for (int i = end - 2; i >= Math.Max(0, end - 64); i--)
+            {
+                if (data[i] == 0xFF && data[i + 1] == 0xD9) { hasEoi = true; break; }
+            }
+            if (!hasEoi) throw new InvalidImageException(name, "the JPEG data is truncated (no end-of-image marker)");
+        }
+        else if (format.Name.Equals("PNG", StringComparison.OrdinalIgnoreCase))
+        {
+            ReadOnlySpan<byte> iend = [0x49, 0x45, 0x4E, 0x44];
+            if (data.Length < 12 || data.AsSpan(data.Length - 8, 4).SequenceEqual(iend) == false)
+                throw new InvalidImageException(name, "the PNG data is truncated (no IEND chunk at the end)");
+        }
+    }
+
+    /// <summary>Resizes (bicubic) an image to size × size by <paramref name="fit"/>, in place.</summary>
+    public static void Fit(Image<Rgb24> image, int size, ImageFit fit)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        if (fit == ImageFit.Stretch)
+        {
+            image.Mutate(x => x.Resize(size, size, KnownResamplers.Bicubic));
+            return;
+        }
+        if (fit != ImageFit.CenterCrop) throw new ArgumentOutOfRangeException(nameof(fit), fit, "Unknown fit.");
+        double scale = (double)size / Math.Min(image.Width, image.Height);
+        int w = Math.Max(size, (int)Math.Round(image.Width * scale)), h = Math.Max(size, (int)Math.Round(image.Height * scale));
+        image.Mutate(x => x.Resize(w, h, KnownResamplers.Bicubic).Crop(new Rectangle((w - size) / 2, (h - size) / 2, size, size)));
+    }
+
+    /// <summary>Converts an image to a [1, C, H, W] float32 tensor (C = 3 for RGB, 1 for luminance).</summary>
+    public static Tensor ToTensor(Image<Rgb24> image, PixelRange range = PixelRange.MinusOneToOne, int channels = 3)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "Images convert to 1 or 3 channels.");
+        int w = image.Width, h = image.Height;
+        var bytes = new byte[w * h * 3];
+        image.CopyPixelDataTo(bytes);
+        using var scope = NewDisposeScope();
+        var hwc = tensor(bytes, [h, w, 3], ScalarType.Byte);
+        var x = hwc.permute(2, 0, 1).to(ScalarType.Float32);
+        if (channels == 1) x = (x[0] * 0.299f + x[1] * 0.587f + x[2] * 0.114f).unsqueeze(0);
+        x = x / 255f;
+        if (range == PixelRange.MinusOneToOne) x = x * 2f - 1f;
+        return scope.MoveToOuter(x.unsqueeze(0).contiguous());
+    }
+
+    /// <summary>Loads an image file straight to a [1, C, size, size] tensor: limits, fit, range and channels.</summary>
+    public static Tensor LoadTensor(string path, int size, ImageFit fit = ImageFit.Stretch, PixelRange range = PixelRange.MinusOneToOne,
+        int channels = 3, ImageLoadOptions? options = null)
+    {
+        using var image = Load(path, options);
+        Fit(image, size, fit);
+        return ToTensor(image, range, channels);
+    }
+
+    /// <summary>
+    /// Converts a [C, H, W] or [1, C, H, W] tensor (C = 1 or 3, any device and float dtype) to an 8-bit RGB image.
+    /// Values are clipped to the range, then rounded.
+    /// </summary>
+    public static Image<Rgb24> ToImage(Tensor tensor, PixelRange range = PixelRange.MinusOneToOne)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        using var scope = NewDisposeScope();
+        var x = tensor.dim() == 4 && tensor.shape[0] == 1 ? tensor[0] : tensor;
+        if (x.dim() != 3 || x.shape[0] is not (1 or 3))
+            throw new ArgumentException($"Expected [C, H, W] or [1, C, H, W] with C = 1 or 3; got [{string.Join(", ", tensor.shape)}].", nameof(tensor));
+        x = x.detach().to(ScalarType.Float32, CPU);
+        if (range == PixelRange.MinusOneToOne) x = x / 2f + 0.5f;
+        x = x.clamp(0f, 1f).mul(255f).round().to(ScalarType.Byte);
+        if (x.shape[0] == 1) x = x.expand(3, -1, -1);
+        var hwc = x.permute(1, 2, 0).contiguous();
+        int h = (int)hwc.shape[0], w = (int)hwc.shape[1];
+        return Image.LoadPixelData<Rgb24>(hwc.bytes, w, h);
+    }
+
+    /// <summary>Writes a tensor as a PNG, atomically.</summary>
+    public static void SavePng(Tensor tensor, string path, PixelRange range = PixelRange.MinusOneToOne)
+    {
+        using var image = ToImage(tensor, range);
+        SavePng(image, path);
+    }
+
+    /// <summary>Writes an image as a PNG, atomically.</summary>
+    public static void SavePng(Image image, string path)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        AtomicFile.Write(path, s => image.SaveAsPng(s));
+    }
+}

@@ -1,0 +1,33 @@
+namespace Diffusion.Net;
+
+/// <summary>Limits applied before an untrusted image is decoded.</summary>
+public sealed record ImageLoadOptions
+{
+    /// <summary>The default limits: 8192 × 8192 pixels, 64 MP, 256 MB files, 1000 frames.</summary>
+    public static ImageLoadOptions Default { get; } = new();
+
+    /// <summary>The largest accepted width.</summary>
+    public int MaxWidth { get; init; } = 8192;
+
+    /// <summary>The largest accepted height.</summary>
+    public int MaxHeight { get; init; } = 8192;
+
+    /// <summary>The largest accepted width × height.</summary>
+    public long MaxPixels { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>The largest accepted file.</summary>
+    public long MaxFileBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>The largest accepted number of frames (animated formats).</summary>
+    public int MaxFrames { get; init; } = 1000;
+
+    /// <summary>Throws if a limit is not positive.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxWidth, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxHeight, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPixels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxFileBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxFrames, 1);
+    }
+}

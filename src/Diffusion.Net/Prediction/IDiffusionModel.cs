@@ -1,0 +1,8 @@
+namespace Diffusion.Net;
+
+/// <summary>A noise predictor that knows the noise schedule it was trained with.</summary>
+public interface IDiffusionModel : INoisePredictor
+{
+    /// <summary>The training schedule (used by samplers and the forward process).</summary>
+    INoiseSchedule Schedule { get; }
+}

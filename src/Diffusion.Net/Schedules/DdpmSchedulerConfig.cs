@@ -1,0 +1,164 @@
+using System.Text.Json;
+
+namespace Diffusion.Net;
+
+/// <summary>
+/// A diffusers <c>scheduler_config.json</c> (DDPMScheduler, DDIMScheduler) mapped onto this library: the noise
+/// schedule (float32-compatible, as diffusers stores it), the DDPM sampler options, and the default timestep
+/// spacing. Every key is validated; unsupported values are rejected by name.
+/// </summary>
+public sealed record DdpmSchedulerConfig
+{
+    /// <summary>T.</summary>
+    public int NumTrainTimesteps { get; init; } = 1000;
+
+    /// <summary>linear, scaled_linear or squaredcos_cap_v2.</summary>
+    public string BetaSchedule { get; init; } = "linear";
+
+    /// <summary>β at the first timestep (linear schedules).</summary>
+    public double BetaStart { get; init; } = 0.0001;
+
+    /// <summary>β at the last timestep (linear schedules).</summary>
+    public double BetaEnd { get; init; } = 0.02;
+
+    /// <summary>An explicit β table, overriding the schedule.</summary>
+    public IReadOnlyList<double>? TrainedBetas { get; init; }
+
+    /// <summary>fixed_small, fixed_large or learned_range.</summary>
+    public string VarianceType { get; init; } = "fixed_small";
+
+    /// <summary>Dynamic thresholding of x̂_0.</summary>
+    public bool Thresholding { get; init; }
+
+    /// <summary>The thresholding quantile.</summary>
+    public double DynamicThresholdingRatio { get; init; } = 0.995;
+
+    /// <summary>The thresholding clamp.</summary>
+    public double SampleMaxValue { get; init; } = 1.0;
+
+    /// <summary>Clip x̂_0.</summary>
+    public bool ClipSample { get; init; } = true;
+
+    /// <summary>The clip range.</summary>
+    public double ClipSampleRange { get; init; } = 1.0;
+
+    /// <summary>leading, linspace or trailing.</summary>
+    public string TimestepSpacing { get; init; } = "leading";
+
+    /// <summary>Added to leading timesteps.</summary>
+    public int StepsOffset { get; init; }
+
+    /// <summary>Reads and validates a config file.</summary>
+    /// <exception cref="FileNotFoundException">The file is missing.</exception>
+    /// <exception cref="ModelConfigException">The JSON is invalid or has an unsupported value.</exception>
+    public static DdpmSchedulerConfig Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Scheduler config '{path}' does not exist.", path);
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new ModelConfigException(path, null, "not valid JSON", e); }
+        using (doc) return Parse(doc.RootElement, path);
+    }
+
+    /// <summary>Parses a config object; <paramref name="source"/> names it in messages.</summary>
+    public static DdpmSchedulerConfig Parse(JsonElement root, string source)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw new ModelConfigException(source, null, "the config is not a JSON object");
+        var c = new DdpmSchedulerConfig();
+        foreach (var p in root.EnumerateObject())
+        {
+            var v = p.Value;
+            switch (p.Name)
+            {
+                case "num_train_timesteps": c = c with { NumTrainTimesteps = Int(source, p) }; break;
+                case "beta_schedule": c = c with { BetaSchedule = Str(source, p) }; break;
+                case "beta_start": c = c with { BetaStart = Num(source, p) }; break;
+                case "beta_end": c = c with { BetaEnd = Num(source, p) }; break;
+                case "trained_betas":
+                    if (v.ValueKind == JsonValueKind.Null) break;
+                    if (v.ValueKind != JsonValueKind.Array) throw new ModelConfigException(source, p.Name, "expected a list of numbers or null");
+                    c = c with { TrainedBetas = v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number ? e.GetDouble() : throw new ModelConfigException(source, p.Name, "expected numbers")).ToArray() };
+                    break;
+                case "variance_type": c = c with { VarianceType = Str(source, p) }; break;
+                case "prediction_type":
+                    if (Str(source, p) != "epsilon") throw new ModelConfigException(source, p.Name, $"'{v}' is not supported; only \"epsilon\" prediction is implemented");
+                    break;
+                case "thresholding": c = c with { Thresholding = Bool(source, p) }; break;
+                case "dynamic_thresholding_ratio": c = c with { DynamicThresholdingRatio = Num(source, p) }; break;
+                case "sample_max_value": c = c with { SampleMaxValue = Num(source, p) }; break;
+                case "clip_sample": c = c with { ClipSample = Bool(source, p) }; break;
+                case "clip_sample_range": c = c with { ClipSampleRange = Num(source, p) }; break;
+                case "timestep_spacing": c = c with { TimestepSpacing = Str(source, p) }; break;
+                case "steps_offset": c = c with { StepsOffset = Int(source, p) }; break;
+                case "rescale_betas_zero_snr":
+                    if (Bool(source, p)) throw new ModelConfigException(source, p.Name, "true is not supported");
+                    break;
+                case "variance_type_default" or "_class_name" or "_diffusers_version" or "lambda_min_clipped" or "set_alpha_to_one" or "skip_prk_steps":
+                    break;
+                default:
+                    break; // Unknown keys are ignored, as diffusers does, so newer configs still load.
+            }
+        }
+        c.Validate(source);
+        return c;
+    }
+
+    /// <summary>Throws <see cref="ModelConfigException"/> for an unsupported or out-of-range value.</summary>
+    public void Validate(string source = "(config)")
+    {
+        if (NumTrainTimesteps < 1) throw new ModelConfigException(source, "num_train_timesteps", $"must be positive; got {NumTrainTimesteps}");
+        if (TrainedBetas is null && BetaSchedule is not ("linear" or "scaled_linear" or "squaredcos_cap_v2"))
+            throw new ModelConfigException(source, "beta_schedule", $"'{BetaSchedule}' is not supported (linear, scaled_linear, squaredcos_cap_v2)");
+        if (TrainedBetas is not null && TrainedBetas.Count != NumTrainTimesteps)
+            throw new ModelConfigException(source, "trained_betas", $"has {TrainedBetas.Count} entries for {NumTrainTimesteps} timesteps");
+        if (VarianceType is not ("fixed_small" or "fixed_large" or "learned_range"))
+            throw new ModelConfigException(source, "variance_type", $"'{VarianceType}' is not supported (fixed_small, fixed_large, learned_range)");
+        if (TimestepSpacing is not ("leading" or "linspace" or "trailing"))
+            throw new ModelConfigException(source, "timestep_spacing", $"'{TimestepSpacing}' is not supported (leading, linspace, trailing)");
+        if (!(DynamicThresholdingRatio > 0 && DynamicThresholdingRatio <= 1)) throw new ModelConfigException(source, "dynamic_thresholding_ratio", "must lie in (0, 1]");
+        if (!(SampleMaxValue >= 1)) throw new ModelConfigException(source, "sample_max_value", "must be at least 1");
+        if (!(ClipSampleRange > 0)) throw new ModelConfigException(source, "clip_sample_range", "must be positive");
+    }
+
+    /// <summary>The noise schedule, rounded as diffusers stores it (float32).</summary>
+    public NoiseSchedule CreateSchedule() => TrainedBetas is not null
+        ? NoiseSchedules.FromBetas(TrainedBetas, SchedulePrecision.PyTorchFloat32)
+        : BetaSchedule switch
+        {
+            "linear" => NoiseSchedules.Linear(BetaStart, BetaEnd, NumTrainTimesteps, SchedulePrecision.PyTorchFloat32),
+            "scaled_linear" => NoiseSchedules.ScaledLinear(BetaStart, BetaEnd, NumTrainTimesteps, SchedulePrecision.PyTorchFloat32),
+            _ => NoiseSchedules.SquaredCosCapV2(NumTrainTimesteps, 0.999, SchedulePrecision.PyTorchFloat32),
+        };
+
+    /// <summary>The DDPM sampler this config describes (variance, thresholding, clipping).</summary>
+    public DdpmSampler CreateSampler() => new(new DdpmSamplerOptions
+    {
+        Variance = VarianceType switch { "fixed_large" => DdpmVariance.FixedLarge, "learned_range" => DdpmVariance.LearnedRange, _ => DdpmVariance.FixedSmall },
+        Thresholding = Thresholding,
+        ThresholdingRatio = DynamicThresholdingRatio,
+        SampleMaxValue = SampleMaxValue,
+        ClipSample = ClipSample,
+        ClipSampleRange = ClipSampleRange,
+    });
+
+    /// <summary><c>set_timesteps(n)</c> with this config's spacing.</summary>
+    public TimestepSequence CreateTimesteps(int inferenceSteps) => TimestepSpacing switch
+    {
+        "linspace" => Timesteps.Linspace(inferenceSteps, NumTrainTimesteps),
+        "trailing" => Timesteps.Trailing(inferenceSteps, NumTrainTimesteps),
+        _ => Timesteps.Leading(inferenceSteps, NumTrainTimesteps, StepsOffset),
+    };
+
+    private static int Int(string source, JsonProperty p)
+        => p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out int v) ? v : throw new ModelConfigException(source, p.Name, $"expected an integer; got {p.Value}");
+
+    private static double Num(string source, JsonProperty p)
+        => p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : throw new ModelConfigException(source, p.Name, $"expected a number; got {p.Value}");
+
+    private static bool Bool(string source, JsonProperty p)
+        => p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False ? p.Value.GetBoolean() : throw new ModelConfigException(source, p.Name, $"expected true or false; got {p.Value}");
+
+    private static string Str(string source, JsonProperty p)
+        => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new ModelConfigException(source, p.Name, $"expected a string; got {p.Value}");
+}
