@@ -22,7 +22,8 @@ public static class SafetensorsWriter
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, tensor) in items)
         {
-            if (string.IsNullOrEmpty(name) || name == "__metadata__") throw new ArgumentException($"'{name}' is not a valid tensor name.", nameof(tensors));
+            // Any string may name a tensor (the empty one too: prompt stores key the unconditional "" that way).
+            if (name is null || name == "__metadata__") throw new ArgumentException($"'{name}' is not a valid tensor name.", nameof(tensors));
             if (!names.Add(name)) throw new ArgumentException($"The tensor name '{name}' appears twice.", nameof(tensors));
             ArgumentNullException.ThrowIfNull(tensor, name);
             _ = SafetensorsDTypes.Name(tensor.dtype);

@@ -37,6 +37,7 @@ public sealed class DdpmSampler : ISampler
         var x0 = (sample - prediction.Epsilon * c.SqrtBetaBar) / c.SqrtAlphaBar;
         if (Options.Thresholding) x0 = SamplerMath.DynamicThreshold(x0, Options.ThresholdingRatio, Options.SampleMaxValue);
         else if (Options.ClipSample) x0 = x0.clamp(-Options.ClipSampleRange, Options.ClipSampleRange);
+        if (Options.DataRange is { } range) x0 = x0.clamp(range.Min, range.Max);
 
         var mean = x0 * c.OriginalCoefficient + sample * c.SampleCoefficient;
         if (timestep > 0)

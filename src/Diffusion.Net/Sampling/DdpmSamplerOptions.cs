@@ -21,6 +21,12 @@ public sealed record DdpmSamplerOptions
     /// <summary>The clip range (diffusers' <c>clip_sample_range</c>).</summary>
     public double ClipSampleRange { get; init; } = 1.0;
 
+    /// <summary>
+    /// Clamp x̂_0 to the data range [min, max] at every step (e.g. [0, 1] for CS180's MNIST, whose data is not centred);
+    /// applied after thresholding or clipping. Null = off.
+    /// </summary>
+    public (double Min, double Max)? DataRange { get; init; }
+
     /// <summary>Throws if a value is out of range.</summary>
     public void Validate()
     {
@@ -28,5 +34,6 @@ public sealed record DdpmSamplerOptions
         if (!(ThresholdingRatio > 0 && ThresholdingRatio <= 1)) throw new ArgumentOutOfRangeException(nameof(ThresholdingRatio), ThresholdingRatio, "Must lie in (0, 1].");
         if (!(SampleMaxValue >= 1)) throw new ArgumentOutOfRangeException(nameof(SampleMaxValue), SampleMaxValue, "Must be at least 1.");
         if (!(ClipSampleRange > 0)) throw new ArgumentOutOfRangeException(nameof(ClipSampleRange), ClipSampleRange, "Must be positive.");
+        if (DataRange is { } r && !(r.Min < r.Max)) throw new ArgumentOutOfRangeException(nameof(DataRange), DataRange, "Min must be below max.");
     }
 }

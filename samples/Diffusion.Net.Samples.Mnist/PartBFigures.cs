@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text.Json;
+using Diffusion.Net;
+using Diffusion.Net.Mnist;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Diffusion.Net.Samples.Mnist;
+
+/// <summary>Every Part B figure of the CS180 spec (§3), written as labelled PNGs and GIFs.</summary>
+internal sealed class PartBFigures(MnistDataset train, MnistDataset test, SampleOptions options, ConsoleReporter reporter)
+{
+    private static readonly double[] Sigmas = [0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0];
+    private readonly ImageGridOptions _grid = new() { Range = PixelRange.ZeroToOne, Scale = 2, Padding = 3 };
+
+    private string Out(params string[] parts)
+    {
+        var path = Path.Combine([options.Output, .. parts]);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return path;
+    }
+
+    /// <summary>The main job: train the quick class-conditioned UNet, sample 4 of each digit with CFG 5, evaluate.</summary>
+    public Task MainJobAsync() => ClassConditionedAsync(evaluate: true);
+
+    /// <summary>Fig. 3: test digits noised with z = x + σε for σ ∈ {0, 0.2, 0.4, 0.5, 0.6, 0.8, 1}.</summary>
+    public void Noising()
+    {
+        Console.WriteLine("Part B §1.2: noising at seven σ");
+        using var scope = NewDisposeScope();
+        using var generator = new Generator((ulong)options.Seed, CPU);
+        var digits = test.Images(0, 4);
+        var tiles = new List<Tensor>();
+        var labels = new List<string>();
+        for (int row = 0; row < 4; row++)
+            foreach (var sigma in Sigmas)
+            {
+                tiles.Add(GaussianNoising.Add(digits[row].unsqueeze(0), sigma, generator)[0]);
+                labels.Add(string.Create(CultureInfo.InvariantCulture, $"σ={sigma:0.0}"));
+            }
+        ImageGrid.Save(Out("1-noising.png"), tiles, Sigmas.Length, _grid with { Labels = labels, Title = "z = x + σε on test digits" });
+    }
+
+    /// <summary>Figs. 4–7: the single-step denoiser's loss, test results after epoch 1 and the last, out-of-distribution σ.</summary>
+    public void Denoiser()
+    {
+        var recipe = options.Recipe(MnistModelKind.Denoiser);
+        Console.WriteLine($"Part B §1.2.1: training the denoiser ({Describe(recipe)})");
+        var dir = Out(recipe.Name, "checkpoint");
+        var model = (UnconditionalUNet)MnistTraining.CreateModel(recipe);
+        using var generator = new Generator((ulong)options.Seed + 7, CPU);
+        var picks = test.Images(0, 3);
+        void Results(int epoch)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var noisy = GaussianNoising.Add(picks, recipe.Sigma, generator);
+            var output = model.forward(noisy.to(model.parameters().First().dtype)).to(ScalarType.Float32);
+            var tiles = Enumerable.Range(0, 3).SelectMany(i => new[] { picks[i], noisy[i], output[i] }).ToList();
+            var labels = Enumerable.Range(0, 3).SelectMany(_ => new[] { "input", "noisy σ=0.5", "output" }).ToList();
+            ImageGrid.Save(Out(recipe.Name, $"2-denoiser-test-epoch{epoch}.png"), tiles, 3, _grid with { Labels = labels, Title = $"Denoiser on test digits after epoch {epoch}" });
+        }
+        var snapshots = new HashSet<int> { 1, recipe.Training.Epochs };
+        var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(dir), model, e => { if (snapshots.Contains(e)) Results(e); });
+        var result = trainer.Train(train, reporter);
+        result.History.SavePlot(Out(recipe.Name, "2-denoiser-loss.png"), $"Denoiser training loss ({Describe(recipe)})");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  trained in {result.Elapsed.TotalMinutes:0.0} min, {result.ImagesPerSecond:0} img/s; final epoch mean loss {result.History.EpochMean(recipe.Training.Epochs):0.00000}"));
+
+        // Fig. 7: one test digit at every σ, noisy and denoised (trained only at σ = 0.5).
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var digit = test.Images(0, 1);
+        var noisyAll = cat(Sigmas.Select(s => GaussianNoising.Add(digit, s, generator)).ToArray(), 0);
+        var denoised = model.forward(noisyAll);
+        var ood = Enumerable.Range(0, Sigmas.Length).Select(i => noisyAll[i]).Concat(Enumerable.Range(0, Sigmas.Length).Select(i => denoised[i])).ToList();
+        var oodLabels = Sigmas.Select(s => string.Create(CultureInfo.InvariantCulture, $"σ={s:0.0}")).Concat(Sigmas.Select(_ => "denoised")).ToList();
+        ImageGrid.Save(Out(recipe.Name, "2-denoiser-out-of-distribution.png"), ood, Sigmas.Length, _grid with { Labels = oodLabels, Title = "Denoiser trained at σ=0.5, tested at other σ" });
+    }
+
+    /// <summary>Fig. 10 and samples: the time-conditioned UNet's loss curve, Algorithm B.2 samples at chosen epochs, a GIF.</summary>
+    public void TimeConditioned()
+    {
+        var recipe = options.Recipe(MnistModelKind.TimeConditioned);
+        Console.WriteLine($"Part B §2.2: training the time-conditioned UNet ({Describe(recipe)})");
+        var model = (TimeConditionalUNet)MnistTraining.CreateModel(recipe);
+        void Samples(int epoch)
+        {
+            using var samples = MnistSampling.TimeConditioned(model, 40).Run(RunOptions(model, recipe), reporter);
+            using var shown = MnistSampling.Threshold(samples.Sample.to(ScalarType.Float32));
+            ImageGrid.Save(Out(recipe.Name, $"3-time-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Time-conditioned samples (Algorithm B.2) after epoch {epoch}" });
+        }
+        var snapshots = SnapshotEpochs(recipe.Training.Epochs);
+        var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model, e => { if (snapshots.Contains(e)) Samples(e); });
+        var result = trainer.Train(train, reporter);
+        result.History.SavePlot(Out(recipe.Name, "3-time-loss.png"), $"Time-conditioned UNet training loss ({Describe(recipe)})");
+        using var run = MnistSampling.TimeConditioned(model, 40).CaptureTrajectory(10).Run(RunOptions(model, recipe), reporter);
+        SaveGif(Out(recipe.Name, "3-time-denoising.gif"), run);
+    }
+
+    /// <summary>Fig. 11 and samples: the class-conditioned UNet's loss curve, 4 of each digit with CFG 5 at chosen epochs, a GIF, evaluation.</summary>
+    public async Task ClassConditionedAsync(bool evaluate)
+    {
+        var recipe = options.Recipe(MnistModelKind.ClassConditioned);
+        MnistEvaluator? evaluator = null;
+        if (evaluate)
+        {
+            Console.WriteLine("Evaluation classifier (trained once, then cached):");
+            evaluator = await Task.Run(() => MnistEvaluator.LoadOrTrain(train, test, MnistEvaluator.DefaultCachePath(), progress: reporter));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  test accuracy {evaluator.TestAccuracy:P2}"));
+        }
+        Console.WriteLine($"Part B §2.4: training the class-conditioned UNet ({Describe(recipe)})");
+        var model = (ClassConditionalUNet)MnistTraining.CreateModel(recipe);
+        var digits = MnistSampling.EachDigit(4);
+        var labels = digits.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList();
+        void Samples(int epoch)
+        {
+            using var samples = MnistSampling.ClassConditioned(model, digits).Run(RunOptions(model, recipe), reporter);
+            using var shown = MnistSampling.Threshold(samples.Sample.to(ScalarType.Float32));
+            ImageGrid.Save(Out(recipe.Name, $"4-class-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Class-conditioned samples, CFG 5, after epoch {epoch}" });
+        }
+        var snapshots = SnapshotEpochs(recipe.Training.Epochs);
+        var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model, e => { if (snapshots.Contains(e)) Samples(e); });
+        var result = await trainer.TrainAsync(train, reporter);
+        result.History.SavePlot(Out(recipe.Name, "4-class-loss.png"), $"Class-conditioned UNet training loss ({Describe(recipe)})");
+        if (result.ResumedFromEpoch > 0) Console.WriteLine($"  resumed after epoch {result.ResumedFromEpoch}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  training: {result.Elapsed.TotalMinutes:0.0} min this run, {result.ImagesPerSecond:0} img/s; last epoch mean loss {result.History.EpochMean(recipe.Training.Epochs):0.00000}"));
+
+        using var run = MnistSampling.ClassConditioned(model, digits).CaptureTrajectory(10).Run(RunOptions(model, recipe), reporter);
+        using (var shown = MnistSampling.Threshold(run.Sample.to(ScalarType.Float32)))
+            ImageGrid.Save(Out("digits.png"), shown, 10, _grid with { Title = $"4 of each digit, CFG 5 ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)", Labels = labels });
+        SaveGif(Out("denoising.gif"), run);
+        File.Copy(Out(recipe.Name, "4-class-loss.png"), Out("loss.png"), overwrite: true);
+
+        if (evaluator is null) return;
+        int perDigit = Math.Max(1, options.EvalSamples / 10);
+        Console.WriteLine($"Evaluating {perDigit * 10} samples (Algorithm B.4, CFG 5, {perDigit} per digit):");
+        var requested = MnistSampling.EachDigit(perDigit);
+        var batches = new List<Tensor>();
+        for (int start = 0; start < requested.Length; start += 100)
+        {
+            var chunk = requested.Skip(start).Take(100).ToArray();
+            using var r = MnistSampling.ClassConditioned(model, chunk).Run(RunOptions(model, recipe) with { Seed = options.Seed + 1000 + start }, reporter);
+            batches.Add(MnistSampling.Threshold(r.Sample.to(ScalarType.Float32)));
+        }
+        using var all = cat(batches, 0);
+        foreach (var b in batches) b.Dispose();
+        var quality = evaluator.Evaluate(all, requested, options.Seed);
+        Console.WriteLine("  " + quality);
+        AtomicFile.WriteAllText(Out("evaluation.json"), JsonSerializer.Serialize(new
+        {
+            recipe = recipe.Name, hidden = recipe.Hidden, epochs = recipe.Training.Epochs, precision = recipe.Training.Precision.ToString(),
+            quality.Samples, quality.ClassAgreement, quality.MeanConfidence, quality.FrechetDistance, quality.RealFrechetDistance, quality.FrechetRatio,
+            classifierTestAccuracy = evaluator.TestAccuracy, trainingMinutesThisRun = result.Elapsed.TotalMinutes, imagesPerSecond = result.ImagesPerSecond,
+        }, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>Samples in the training precision: bfloat16 runs sample in bfloat16 (2–3× faster on this kind of CPU).</summary>
+    private DiffusionRunOptions RunOptions(UNetBackbone model, MnistRecipe recipe)
+    {
+        var dtype = recipe.Training.Precision == TrainingPrecision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        model.to(dtype);
+        return new DiffusionRunOptions { Seed = options.Seed, DType = dtype };
+    }
+
+    private void SaveGif(string path, DiffusionResult run)
+    {
+        using var scope = NewDisposeScope();
+        var frames = run.Trajectory.Select(f => MnistSampling.Threshold(f.Sample)).ToList();
+        AnimatedGif.Save(path, frames, columns: 10, options: _grid, frameDelayMs: 60, finalFrameDelayMs: 2000);
+    }
+
+    private static HashSet<int> SnapshotEpochs(int epochs)
+    {
+        var set = new HashSet<int> { epochs };
+        foreach (var e in new[] { 5, 20 }) if (e <= epochs) set.Add(e);
+        if (epochs < 5) set.Add(1);
+        return set;
+    }
+
+    private static string Describe(MnistRecipe r) => string.Create(CultureInfo.InvariantCulture,
+        $"{r.Name}: D={r.Hidden}, {r.Training.Epochs} epochs, batch {r.Training.BatchSize}, lr {r.Training.LearningRate:0e0}, {r.Training.Precision}");
+}

@@ -1,0 +1,80 @@
+using System.Text.Json;
+
+namespace Diffusion.Net.DeepFloyd;
+
+/// <summary>Typed reads of a diffusers/transformers config.json, with a <see cref="ModelConfigException"/> naming the key.</summary>
+internal sealed class JsonConfig
+{
+    private readonly JsonElement _root;
+
+    private JsonConfig(JsonElement root, string source)
+    {
+        _root = root;
+        Source = source;
+    }
+
+    public string Source { get; }
+
+    public static JsonConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Config '{path}' does not exist.", path);
+        var info = new FileInfo(path);
+        if (info.Length > 16 * 1024 * 1024) throw new ModelConfigException(path, null, $"the file is {info.Length} bytes; configs are small JSON files");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ModelConfigException(path, null, "the config is not a JSON object");
+            return new JsonConfig(doc.RootElement.Clone(), path);
+        }
+        catch (JsonException e)
+        {
+            throw new ModelConfigException(path, null, "not valid JSON", e);
+        }
+    }
+
+    public bool Has(string key) => _root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
+
+    public int Int(string key, int? fallback = null)
+    {
+        if (!_root.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null)
+            return fallback ?? throw new ModelConfigException(Source, key, "is required");
+        return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw new ModelConfigException(Source, key, $"expected an integer; got {v}");
+    }
+
+    public int? IntOrNull(string key) => Has(key) ? Int(key) : null;
+
+    public double Double(string key, double? fallback = null)
+    {
+        if (!_root.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null)
+            return fallback ?? throw new ModelConfigException(Source, key, "is required");
+        return v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw new ModelConfigException(Source, key, $"expected a number; got {v}");
+    }
+
+    public bool Bool(string key, bool fallback)
+    {
+        if (!_root.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
+        return v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : throw new ModelConfigException(Source, key, $"expected true or false; got {v}");
+    }
+
+    public string? String(string key, string? fallback = null)
+    {
+        if (!_root.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
+        return v.ValueKind == JsonValueKind.String ? v.GetString() : throw new ModelConfigException(Source, key, $"expected a string; got {v}");
+    }
+
+    public int[] IntList(string key, int count)
+    {
+        if (!_root.TryGetProperty(key, out var v)) throw new ModelConfigException(Source, key, "is required");
+        if (v.ValueKind == JsonValueKind.Number) return Enumerable.Repeat(Int(key), count).ToArray();
+        if (v.ValueKind != JsonValueKind.Array) throw new ModelConfigException(Source, key, $"expected an integer or a list; got {v}");
+        var list = v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int i) ? i : throw new ModelConfigException(Source, key, "expected integers")).ToArray();
+        if (count > 0 && list.Length != count) throw new ModelConfigException(Source, key, $"has {list.Length} entries; {count} expected (one per block)");
+        return list;
+    }
+
+    public string[] StringList(string key)
+    {
+        if (!_root.TryGetProperty(key, out var v) || v.ValueKind != JsonValueKind.Array) throw new ModelConfigException(Source, key, "expected a list of strings");
+        return v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new ModelConfigException(Source, key, "expected strings")).ToArray();
+    }
+}

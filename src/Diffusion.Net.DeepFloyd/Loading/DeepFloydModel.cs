@@ -1,0 +1,161 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using static TorchSharp.torch;
+
+namespace Diffusion.Net.DeepFloyd;
+
+/// <summary>
+/// A DeepFloyd IF stage loaded from its published diffusers folder (<c>model_index.json</c>, <c>unet/</c>,
+/// <c>scheduler/</c>, optionally <c>text_encoder/</c> + <c>tokenizer/</c>, and <c>image_noising_scheduler/</c> for
+/// stage II). It is a noise predictor for the core: conditions are text embeddings (stage I) or text embeddings plus
+/// an <see cref="ImageCondition"/> with the noise level (stage II). The UNet computes in its weight dtype; inputs are
+/// cast to it and outputs back, so pipelines may run in float32 around a bfloat16 network.
+/// </summary>
+public sealed class DeepFloydModel : IDiffusionModel, IDisposable
+{
+    private DeepFloydModel(string folder, IFUNet unet, DdpmSchedulerConfig scheduler, DdpmSchedulerConfig? imageNoising, T5TextEncoder? textEncoder)
+    {
+        Folder = folder;
+        UNet = unet;
+        SchedulerConfig = scheduler;
+        Schedule = scheduler.CreateSchedule();
+        Sampler = scheduler.CreateSampler();
+        ImageNoisingSchedulerConfig = imageNoising;
+        ImageNoisingSchedule = imageNoising?.CreateSchedule();
+        TextEncoder = textEncoder;
+    }
+
+    /// <summary>The folder it was loaded from.</summary>
+    public string Folder { get; }
+
+    /// <summary>The UNet.</summary>
+    public IFUNet UNet { get; }
+
+    /// <summary>The scheduler config (scheduler/scheduler_config.json).</summary>
+    public DdpmSchedulerConfig SchedulerConfig { get; }
+
+    /// <inheritdoc />
+    public INoiseSchedule Schedule { get; }
+
+    /// <summary>The pipelines' sampler: DDPM with the config's variance (learned range), thresholding and clipping.</summary>
+    public DdpmSampler Sampler { get; }
+
+    /// <summary>Stage II's image-noising scheduler config, or null.</summary>
+    public DdpmSchedulerConfig? ImageNoisingSchedulerConfig { get; }
+
+    /// <summary>Stage II's image-noising schedule, or null.</summary>
+    public INoiseSchedule? ImageNoisingSchedule { get; }
+
+    /// <summary>The text encoder, when loaded.</summary>
+    public T5TextEncoder? TextEncoder { get; }
+
+    /// <summary>Whether this is a stage II (super-resolution) model.</summary>
+    public bool IsSuperResolution => UNet.Config.IsSuperResolution;
+
+    /// <summary>The image size the model was trained at.</summary>
+    public int SampleSize => UNet.Config.SampleSize;
+
+    /// <summary>Loads a stage on a worker thread.</summary>
+    public static Task<DeepFloydModel> LoadAsync(string folder, DeepFloydOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+        => Task.Run(() => Load(folder, options, logger, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Loads a stage: configs are read and validated, the UNet is built from its config with uninitialised weights
+    /// in the target dtype, and every tensor is read from safetensors straight into it (converting F32/F16/BF16), so
+    /// peak memory is about one copy of the weights. Names and shapes are checked before anything is read.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder or a required component is missing.</exception>
+    /// <exception cref="FileNotFoundException">A config or weight file is missing.</exception>
+    /// <exception cref="ModelConfigException">A config is malformed or unsupported.</exception>
+    /// <exception cref="SafetensorsFormatException">A weight file is malformed.</exception>
+    /// <exception cref="WeightsMismatchException">The weights do not fit the config (names listed).</exception>
+    public static DeepFloydModel Load(string folder, DeepFloydOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        options ??= DeepFloydOptions.Float32;
+        options.Validate();
+        logger ??= NullLogger.Instance;
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The DeepFloyd folder '{folder}' does not exist.");
+        var unetFolder = Path.Combine(folder, "unet");
+        if (!Directory.Exists(unetFolder)) throw new DirectoryNotFoundException($"'{folder}' has no unet/ folder; is it a diffusers DeepFloyd IF pipeline folder?");
+        var config = IFUNetConfig.Load(Path.Combine(unetFolder, "config.json"));
+        var scheduler = DdpmSchedulerConfig.Load(Path.Combine(folder, "scheduler", "scheduler_config.json"));
+        DdpmSchedulerConfig? imageNoising = null;
+        var noisingPath = Path.Combine(folder, "image_noising_scheduler", "scheduler_config.json");
+        if (config.IsSuperResolution)
+        {
+            imageNoising = File.Exists(noisingPath)
+                ? DdpmSchedulerConfig.Load(noisingPath)
+                : throw new FileNotFoundException($"Stage II needs image_noising_scheduler/scheduler_config.json in '{folder}'.", noisingPath);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var allocation = new WeightAllocation(options.Device ?? CPU, options.DType);
+        var unet = new IFUNet(config, allocation);
+        try
+        {
+            using (var weights = WeightFiles.Open(unetFolder, "diffusion_pytorch_model", options.Variant))
+            {
+                logger.LogInformation("Loading the IF UNet ({Parameters:N0} parameters, {DType}) from {Source}", unet.ParameterCount, options.DType, weights.Description);
+                ModuleWeights.Load(unet, weights);
+            }
+            unet.eval();
+            T5TextEncoder? encoder = null;
+            if (options.LoadTextEncoder && Directory.Exists(Path.Combine(folder, "text_encoder")))
+                encoder = T5TextEncoder.Load(folder, options, logger);
+            return new DeepFloydModel(folder, unet, scheduler, imageNoising, encoder);
+        }
+        catch
+        {
+            unet.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Wraps an already built UNet and scheduler (e.g. random weights for benchmarks).</summary>
+    public static DeepFloydModel FromParts(IFUNet unet, DdpmSchedulerConfig scheduler, DdpmSchedulerConfig? imageNoising = null)
+    {
+        ArgumentNullException.ThrowIfNull(unet);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        if (unet.Config.IsSuperResolution && imageNoising is null) throw new ArgumentException("Stage II needs its image-noising scheduler.", nameof(imageNoising));
+        return new DeepFloydModel("(in memory)", unet, scheduler, imageNoising, null);
+    }
+
+    /// <summary>
+    /// ε̂ and the learned-range variance. Stage I takes a <see cref="TextCondition"/>; stage II a
+    /// <see cref="CompositeCondition"/> of text and an <see cref="ImageCondition"/> (upscaled noised image, noise level).
+    /// A text mask, when given, goes to the UNet (the IF pipelines pass none).
+    /// </summary>
+    public NoisePrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        ArgumentNullException.ThrowIfNull(timesteps);
+        ArgumentNullException.ThrowIfNull(condition);
+        var text = condition as TextCondition ?? (condition as CompositeCondition)?.Get<TextCondition>()
+                   ?? throw new ArgumentException($"DeepFloyd IF needs text embeddings (Condition.Text); got {condition}.", nameof(condition));
+        var image = (condition as CompositeCondition)?.Get<ImageCondition>();
+        if (IsSuperResolution && (image?.NoiseLevel is null))
+            throw new ArgumentException("Stage II needs Condition.Combine(text, new ImageCondition(upscaledImage, noiseLevel)).", nameof(condition));
+        long b = sample.shape[0];
+        if (text.BatchSize != b) text = (TextCondition)text.Repeat((int)b);
+        using var scope = NewDisposeScope();
+        var dtype = UNet.Allocation.DType;
+        var input = sample.to(dtype);
+        if (IsSuperResolution)
+        {
+            var upscaled = image!.Repeat((int)b) is ImageCondition r ? r : image;
+            input = cat([input, upscaled.Image.to(dtype, sample.device)], 1);
+        }
+        var labels = IsSuperResolution ? ((ImageCondition)image!.Repeat((int)b)).NoiseLevel : null;
+        var output = UNet.Forward(input, timesteps, text.Embeddings.to(dtype, sample.device), labels, text.AttentionMask);
+        var prediction = NoisePrediction.FromModelOutput(output.to(sample.dtype), UNet.Config.SampleChannels);
+        return prediction.MoveToOuter(scope);
+    }
+
+    /// <summary>Disposes the networks.</summary>
+    public void Dispose()
+    {
+        UNet.Dispose();
+        TextEncoder?.Dispose();
+    }
+}

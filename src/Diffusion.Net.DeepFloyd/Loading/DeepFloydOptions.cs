@@ -1,0 +1,39 @@
+using static TorchSharp.torch;
+
+namespace Diffusion.Net.DeepFloyd;
+
+/// <summary>How DeepFloyd IF weights are loaded.</summary>
+public sealed record DeepFloydOptions
+{
+    /// <summary>float32 weights on the CPU.</summary>
+    public static DeepFloydOptions Float32 { get; } = new();
+
+    /// <summary>bfloat16 weights on the CPU (half the memory; 2–3× faster on CPUs with AVX-512 BF16).</summary>
+    public static DeepFloydOptions Bf16 { get; } = new() { DType = ScalarType.BFloat16 };
+
+    /// <summary>The weight dtype: float32 or bfloat16 (float16 is refused on the CPU, where it is 50–350× slower).</summary>
+    public ScalarType DType { get; init; } = ScalarType.Float32;
+
+    /// <summary>The device (CPU by default; CUDA needs a TorchSharp CUDA package).</summary>
+    public Device? Device { get; init; }
+
+    /// <summary>
+    /// The weight-file variant, e.g. "fp16" for <c>diffusion_pytorch_model.fp16.safetensors</c>. Null takes the
+    /// default file and falls back to the fp16 variant when that is all the folder has.
+    /// </summary>
+    public string? Variant { get; init; }
+
+    /// <summary>Load the T5 text encoder and tokenizer when the folder has them (about 19 GB in float32).</summary>
+    public bool LoadTextEncoder { get; init; }
+
+    /// <summary>Throws on an unsupported combination.</summary>
+    public void Validate()
+    {
+        if (DType is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
+            throw new ArgumentOutOfRangeException(nameof(DType), DType, "Weights load as float32, bfloat16 or (on CUDA) float16.");
+        if (DType == ScalarType.Float16 && (Device is null || Device.type == TorchSharp.DeviceType.CPU))
+            throw new ArgumentException("float16 on the CPU is 50–350× slower than float32; use DeepFloydOptions.Bf16 instead.", nameof(DType));
+        if (Variant is not null && (Variant.Length == 0 || Variant.IndexOfAny(['/', '\\', '.']) >= 0))
+            throw new ArgumentException($"'{Variant}' is not a valid variant name (e.g. \"fp16\").", nameof(Variant));
+    }
+}

@@ -1,0 +1,137 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Diffusion.Net.DeepFloyd;
+
+/// <summary>
+/// How a network's parameters are allocated: on which device and in which dtype. Parameters are created empty (no
+/// random initialisation), so a full-size model builds instantly on the meta device (no memory) or allocates exactly
+/// one copy of its weights on the CPU, to be filled by the loader.
+/// </summary>
+/// <param name="Device">The device (CPU, CUDA, or meta for shape-only models).</param>
+/// <param name="DType">The parameter dtype (float32 or bfloat16 on CPU).</param>
+public sealed record WeightAllocation(Device Device, ScalarType DType)
+{
+    /// <summary>float32 on the CPU.</summary>
+    public static WeightAllocation Cpu { get; } = new(CPU, ScalarType.Float32);
+
+    /// <summary>Shapes only, no memory.</summary>
+    public static WeightAllocation Meta { get; } = new(META, ScalarType.Float32);
+
+    /// <summary>An uninitialised, non-trainable parameter.</summary>
+    public Parameter Create(params long[] shape) => new(empty(shape, DType, Device), requires_grad: false);
+}
+
+/// <summary>y = x Wᵀ + b (PyTorch's nn.Linear, names weight/bias).</summary>
+public sealed class LinearLayer : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly Parameter? bias;
+
+    /// <summary>Creates the layer.</summary>
+    public LinearLayer(long inFeatures, long outFeatures, WeightAllocation allocation, bool hasBias = true) : base(nameof(LinearLayer))
+    {
+        weight = allocation.Create(outFeatures, inFeatures);
+        if (hasBias) bias = allocation.Create(outFeatures);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => nn.functional.linear(x, weight, bias);
+}
+
+/// <summary>A 2-D convolution (PyTorch's nn.Conv2d, names weight/bias).</summary>
+public sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly Parameter? bias;
+    private readonly long _padding;
+
+    /// <summary>Creates the layer (stride 1).</summary>
+    public Conv2dLayer(long inChannels, long outChannels, long kernelSize, long padding, WeightAllocation allocation, bool hasBias = true) : base(nameof(Conv2dLayer))
+    {
+        weight = allocation.Create(outChannels, inChannels, kernelSize, kernelSize);
+        if (hasBias) bias = allocation.Create(outChannels);
+        _padding = padding;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => nn.functional.conv2d(x, weight, bias, padding: [_padding, _padding]);
+}
+
+/// <summary>Group normalisation with affine parameters (PyTorch's nn.GroupNorm).</summary>
+public sealed class GroupNormLayer : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly Parameter bias;
+    private readonly long _groups;
+    private readonly double _eps;
+
+    /// <summary>Creates the layer.</summary>
+    public GroupNormLayer(long groups, long channels, double eps, WeightAllocation allocation) : base(nameof(GroupNormLayer))
+    {
+        if (groups < 1 || channels % groups != 0) throw new ArgumentException($"{groups} groups do not divide {channels} channels.");
+        weight = allocation.Create(channels);
+        bias = allocation.Create(channels);
+        _groups = groups;
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => nn.functional.group_norm(x, _groups, weight, bias, _eps);
+}
+
+/// <summary>Layer normalisation over the last dimension with affine parameters (PyTorch's nn.LayerNorm).</summary>
+public sealed class LayerNormLayer : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly Parameter bias;
+    private readonly long _features;
+    private readonly double _eps;
+
+    /// <summary>Creates the layer.</summary>
+    public LayerNormLayer(long features, double eps, WeightAllocation allocation) : base(nameof(LayerNormLayer))
+    {
+        weight = allocation.Create(features);
+        bias = allocation.Create(features);
+        _features = features;
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => nn.functional.layer_norm(x, [_features], weight, bias, _eps);
+}
+
+/// <summary>A lookup table (PyTorch's nn.Embedding).</summary>
+public sealed class EmbeddingLayer : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+
+    /// <summary>Creates the table.</summary>
+    public EmbeddingLayer(long count, long dimension, WeightAllocation allocation) : base(nameof(EmbeddingLayer))
+    {
+        weight = allocation.Create(count, dimension);
+        RegisterComponents();
+    }
+
+    /// <summary>Wraps an existing table (tied weights).</summary>
+    public EmbeddingLayer(Parameter tied) : base(nameof(EmbeddingLayer))
+    {
+        weight = tied;
+        RegisterComponents();
+    }
+
+    /// <summary>The table.</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>Rows of the table for integer ids of any shape.</summary>
+    public override Tensor forward(Tensor ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var shape = ids.shape.Append(weight.shape[1]).ToArray();
+        return weight.index_select(0, ids.flatten()).reshape(shape);
+    }
+}

@@ -1,0 +1,63 @@
+namespace Diffusion.Net.DeepFloyd;
+
+/// <summary>Options of <see cref="IFPipeline"/> (diffusers' IFPipeline defaults).</summary>
+public sealed record IFGenerationOptions
+{
+    /// <summary>Inference steps with the scheduler's spacing (diffusers' default 100; CS180 Part 0 uses 20).</summary>
+    public int Steps { get; init; } = 100;
+
+    /// <summary>An explicit timestep list (e.g. a preset such as fast27, or CS180's strided list); overrides <see cref="Steps"/>.</summary>
+    public TimestepSequence? Timesteps { get; init; }
+
+    /// <summary>CFG scale; guidance is on only when it exceeds 1, as in diffusers.</summary>
+    public double GuidanceScale { get; init; } = 7.0;
+
+    /// <summary>Images per prompt (each prompt's embedding repeated consecutively).</summary>
+    public int ImagesPerPrompt { get; init; } = 1;
+
+    /// <summary>The seed of the generator that draws the initial noise and every step's noise.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Output size (default: the UNet's sample size).</summary>
+    public int? Size { get; init; }
+
+    /// <summary>Capture a trajectory frame every this many steps (0 = off).</summary>
+    public int CaptureEvery { get; init; }
+
+    /// <summary>Throws if a value is out of range.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ImagesPerPrompt, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(CaptureEvery);
+        if (!double.IsFinite(GuidanceScale)) throw new ArgumentOutOfRangeException(nameof(GuidanceScale), GuidanceScale, "Must be finite.");
+        if (Size is < 8) throw new ArgumentOutOfRangeException(nameof(Size), Size, "Must be at least 8.");
+    }
+}
+
+/// <summary>Options of <see cref="IFSuperResolutionPipeline"/> (diffusers' IFSuperResolutionPipeline defaults).</summary>
+public sealed record IFSuperResolutionOptions
+{
+    /// <summary>Inference steps (default 50; CS180 uses 20).</summary>
+    public int Steps { get; init; } = 50;
+
+    /// <summary>An explicit timestep list; overrides <see cref="Steps"/>.</summary>
+    public TimestepSequence? Timesteps { get; init; }
+
+    /// <summary>CFG scale (default 4).</summary>
+    public double GuidanceScale { get; init; } = 4.0;
+
+    /// <summary>The noise level added to the upscaled low-resolution image (default 250).</summary>
+    public int NoiseLevel { get; init; } = 250;
+
+    /// <summary>The generator seed.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Throws if a value is out of range.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(NoiseLevel);
+        if (!double.IsFinite(GuidanceScale)) throw new ArgumentOutOfRangeException(nameof(GuidanceScale), GuidanceScale, "Must be finite.");
+    }
+}

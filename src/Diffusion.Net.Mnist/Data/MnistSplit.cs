@@ -1,0 +1,11 @@
+namespace Diffusion.Net.Mnist;
+
+/// <summary>The MNIST splits.</summary>
+public enum MnistSplit
+{
+    /// <summary>60,000 training digits.</summary>
+    Train,
+
+    /// <summary>10,000 test digits.</summary>
+    Test,
+}

@@ -1,0 +1,162 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Diffusion.Net.Mnist;
+
+// The CS180 Part B building blocks (spec §3.1). Field names are the state-dict names of the PyTorch reference
+// (tools/pytorch_reference/cs180_unets.py), so checkpoints load in Python and back.
+
+/// <summary>(1) Conv: Conv2d(k=3, s=1, p=1) → BatchNorm2d → GELU; H×W unchanged.</summary>
+public sealed class Conv : Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv;
+    private readonly BatchNorm2d norm;
+
+    /// <summary>Creates the block.</summary>
+    public Conv(long inChannels, long outChannels) : base(nameof(Conv))
+    {
+        conv = Conv2d(inChannels, outChannels, 3, stride: 1, padding: 1);
+        norm = BatchNorm2d(outChannels);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => functional.gelu(norm.forward(conv.forward(x)));
+}
+
+/// <summary>(2) DownConv: Conv2d(k=3, s=2, p=1) → BatchNorm2d → GELU; H, W halved.</summary>
+public sealed class DownConv : Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv;
+    private readonly BatchNorm2d norm;
+
+    /// <summary>Creates the block.</summary>
+    public DownConv(long inChannels, long outChannels) : base(nameof(DownConv))
+    {
+        conv = Conv2d(inChannels, outChannels, 3, stride: 2, padding: 1);
+        norm = BatchNorm2d(outChannels);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => functional.gelu(norm.forward(conv.forward(x)));
+}
+
+/// <summary>(3) UpConv: ConvTranspose2d(k=4, s=2, p=1) → BatchNorm2d → GELU; H, W doubled.</summary>
+public sealed class UpConv : Module<Tensor, Tensor>
+{
+    private readonly ConvTranspose2d conv;
+    private readonly BatchNorm2d norm;
+
+    /// <summary>Creates the block.</summary>
+    public UpConv(long inChannels, long outChannels) : base(nameof(UpConv))
+    {
+        conv = ConvTranspose2d(inChannels, outChannels, 4, stride: 2, padding: 1);
+        norm = BatchNorm2d(outChannels);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => functional.gelu(norm.forward(conv.forward(x)));
+}
+
+/// <summary>(4) Flatten: AvgPool2d(7) → GELU (no convolution, no normalisation): D×7×7 → D×1×1.</summary>
+public sealed class Flatten : Module<Tensor, Tensor>
+{
+    /// <summary>Creates the block.</summary>
+    public Flatten() : base(nameof(Flatten)) { }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => functional.gelu(functional.avg_pool2d(x, 7));
+}
+
+/// <summary>(5) Unflatten: ConvTranspose2d(k=7, s=7, p=0) → BatchNorm2d → GELU: D×1×1 → D×7×7.</summary>
+public sealed class Unflatten : Module<Tensor, Tensor>
+{
+    private readonly ConvTranspose2d conv;
+    private readonly BatchNorm2d norm;
+
+    /// <summary>Creates the block.</summary>
+    public Unflatten(long channels) : base(nameof(Unflatten))
+    {
+        conv = ConvTranspose2d(channels, channels, 7, stride: 7, padding: 0);
+        norm = BatchNorm2d(channels);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => functional.gelu(norm.forward(conv.forward(x)));
+}
+
+/// <summary>(7) ConvBlock: Conv(in → out) → Conv(out → out).</summary>
+public sealed class ConvBlock : Module<Tensor, Tensor>
+{
+    private readonly Conv conv1;
+    private readonly Conv conv2;
+
+    /// <summary>Creates the block.</summary>
+    public ConvBlock(long inChannels, long outChannels) : base(nameof(ConvBlock))
+    {
+        conv1 = new Conv(inChannels, outChannels);
+        conv2 = new Conv(outChannels, outChannels);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => conv2.forward(conv1.forward(x));
+}
+
+/// <summary>(8) DownBlock: DownConv(in → out) → ConvBlock(out → out).</summary>
+public sealed class DownBlock : Module<Tensor, Tensor>
+{
+    private readonly DownConv down;
+    private readonly ConvBlock block;
+
+    /// <summary>Creates the block.</summary>
+    public DownBlock(long inChannels, long outChannels) : base(nameof(DownBlock))
+    {
+        down = new DownConv(inChannels, outChannels);
+        block = new ConvBlock(outChannels, outChannels);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => block.forward(down.forward(x));
+}
+
+/// <summary>(9) UpBlock: UpConv(in → out) → ConvBlock(out → out).</summary>
+public sealed class UpBlock : Module<Tensor, Tensor>
+{
+    private readonly UpConv up;
+    private readonly ConvBlock block;
+
+    /// <summary>Creates the block.</summary>
+    public UpBlock(long inChannels, long outChannels) : base(nameof(UpBlock))
+    {
+        up = new UpConv(inChannels, outChannels);
+        block = new ConvBlock(outChannels, outChannels);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => block.forward(up.forward(x));
+}
+
+/// <summary>(10) FCBlock: Linear(F_in → F_out) → GELU → Linear(F_out → F_out) (no final activation).</summary>
+public sealed class FCBlock : Module<Tensor, Tensor>
+{
+    private readonly Linear fc1;
+    private readonly Linear fc2;
+
+    /// <summary>Creates the block.</summary>
+    public FCBlock(long inFeatures, long outFeatures) : base(nameof(FCBlock))
+    {
+        fc1 = Linear(inFeatures, outFeatures);
+        fc2 = Linear(outFeatures, outFeatures);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => fc2.forward(functional.gelu(fc1.forward(x)));
+}

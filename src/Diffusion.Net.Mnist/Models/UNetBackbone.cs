@@ -1,0 +1,73 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Diffusion.Net.Mnist;
+
+/// <summary>
+/// The CS180 UNet body shared by the three networks (spec §3.1), with hooks where conditioning enters: after
+/// "unflatten" (2D×7×7) and after "up1" (D×14×14), before each is concatenated with its skip tensor.
+/// </summary>
+/// <remarks>Skip concatenation puts the encoder tensor first: cat(e3, unflatten), cat(e2, up1), cat(e1, up2).</remarks>
+public abstract class UNetBackbone : Module<Tensor, Tensor>
+{
+    private protected readonly ConvBlock first_block;
+    private protected readonly DownBlock down1;
+    private protected readonly DownBlock down2;
+    private protected readonly Flatten flatten;
+    private protected readonly Unflatten unflatten;
+    private protected readonly UpBlock up1;
+    private protected readonly UpBlock up2;
+    private protected readonly ConvBlock last_block;
+    private protected readonly Conv2d @out;
+
+    /// <summary>Builds the body for <paramref name="inChannels"/> input channels and hidden size D.</summary>
+    protected UNetBackbone(string name, long inChannels, long hidden) : base(name)
+    {
+        if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, "Must be positive.");
+        if (hidden < 1) throw new ArgumentOutOfRangeException(nameof(hidden), hidden, "The hidden size D must be positive.");
+        InChannels = inChannels;
+        Hidden = hidden;
+        first_block = new ConvBlock(inChannels, hidden);
+        down1 = new DownBlock(hidden, hidden);
+        down2 = new DownBlock(hidden, 2 * hidden);
+        flatten = new Flatten();
+        unflatten = new Unflatten(2 * hidden);
+        up1 = new UpBlock(4 * hidden, hidden);
+        up2 = new UpBlock(2 * hidden, hidden);
+        last_block = new ConvBlock(2 * hidden, hidden);
+        @out = Conv2d(hidden, inChannels, 3, stride: 1, padding: 1);
+    }
+
+    /// <summary>Input (and output) channels.</summary>
+    public long InChannels { get; }
+
+    /// <summary>The hidden size D.</summary>
+    public long Hidden { get; }
+
+    /// <summary>The body's forward pass with optional modulation of "unflatten" and "up1".</summary>
+    protected Tensor Body(Tensor x, Func<Tensor, Tensor>? atUnflatten, Func<Tensor, Tensor>? atUp1)
+    {
+        CheckInput(x);
+        var e1 = first_block.forward(x);
+        var e2 = down1.forward(e1);
+        var e3 = down2.forward(e2);
+        var u0 = unflatten.forward(flatten.forward(e3));
+        if (atUnflatten is not null) u0 = atUnflatten(u0);
+        var u1 = up1.forward(cat([e3, u0], 1));
+        if (atUp1 is not null) u1 = atUp1(u1);
+        var u2 = up2.forward(cat([e2, u1], 1));
+        return @out.forward(last_block.forward(cat([e1, u2], 1)));
+    }
+
+    /// <summary>Throws unless x is [N, InChannels, 28, 28] (the 7×7 bottleneck needs 28×28).</summary>
+    protected void CheckInput(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.dim() != 4 || x.shape[1] != InChannels || x.shape[2] != 28 || x.shape[3] != 28)
+            throw new ArgumentException($"The CS180 UNet takes [N, {InChannels}, 28, 28] images; got [{string.Join(", ", x.shape)}].", nameof(x));
+    }
+
+    /// <summary>The number of trainable parameters.</summary>
+    public long ParameterCount => parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+}

@@ -1,0 +1,58 @@
+using static TorchSharp.torch;
+
+namespace Diffusion.Net.Mnist;
+
+/// <summary>CS180 Part B sampling through the core pipeline (Algorithms B.2 and B.4).</summary>
+public static class MnistSampling
+{
+    /// <summary>
+    /// The DDPM step of Algorithms B.2/B.4: σ² = β_t (z = 0 at the last step). With <paramref name="clipToDataRange"/>,
+    /// x̂_0 is clamped to MNIST's [0, 1] at every step, as DDPM's reference implementation clips x̂_0 to its data range
+    /// (measured on the quick model at CFG 5: the feature distance drops from 5.2× to 4.4× the real-digit floor).
+    /// </summary>
+    public static DdpmSampler Sampler(bool clipToDataRange = true)
+        => new(new DdpmSamplerOptions { Variance = DdpmVariance.FixedLarge, DataRange = clipToDataRange ? (0, 1) : null });
+
+    /// <summary>Algorithm B.2: pure noise, then t = T … 1 with the DDPM step and √β_t z (z = 0 at the last step).</summary>
+    public static DiffusionPipeline TimeConditioned(TimeConditionalUNet model, int count, bool clipToDataRange = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        model.eval();
+        return DiffusionPipeline.FromNoise(count, model.InChannels, 28, 28)
+            .Denoise(model, Timesteps.All(model.Schedule.Length), Condition.None)
+            .WithSampler(Sampler(clipToDataRange));
+    }
+
+    /// <summary>Algorithm B.4: B.2 with classifier-free guidance ε_u + γ(ε_c − ε_u) toward <paramref name="digits"/> (CS180: γ = 5).</summary>
+    public static DiffusionPipeline ClassConditioned(ClassConditionalUNet model, IReadOnlyList<int> digits, double guidanceScale = 5.0, bool clipToDataRange = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(digits);
+        if (digits.Count == 0) throw new ArgumentException("At least one digit is needed.", nameof(digits));
+        var condition = Condition.Classes(digits.ToArray());
+        condition.Validate(model.Classes);
+        model.eval();
+        return DiffusionPipeline.FromNoise(digits.Count, model.InChannels, 28, 28)
+            .Denoise(model, Timesteps.All(model.Schedule.Length), condition)
+            .WithGuidance(Guidance.ClassifierFree(guidanceScale))
+            .WithSampler(Sampler(clipToDataRange));
+    }
+
+    /// <summary>
+    /// 0, 1, …, 9 repeated <paramref name="perDigit"/> times: in a 10-column grid every column is one digit and every
+    /// row one instance (CS180's 4-per-digit figure).
+    /// </summary>
+    public static int[] EachDigit(int perDigit = 4)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(perDigit, 1);
+        return Enumerable.Range(0, perDigit).SelectMany(_ => Enumerable.Range(0, 10)).ToArray();
+    }
+
+    /// <summary>The optional post-processing of generated digits: clip to [0, 1] (the data range).</summary>
+    public static Tensor Threshold(Tensor samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        return samples.clamp(0f, 1f);
+    }
+}

@@ -1,0 +1,252 @@
+using TorchSharp;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using static TorchSharp.torch;
+
+namespace Diffusion.Net;
+
+/// <summary>
+/// A training loop for any network and objective: shuffled mini-batches from a seeded generator, Adam with an
+/// optional per-epoch exponential learning-rate decay, float32 or bfloat16 compute, progress and cancellation,
+/// an atomic checkpoint after every epoch (weights, optimizer, learning rate, both generators, loss history), and
+/// resume that continues bit-identically to an uninterrupted run.
+/// </summary>
+/// <remarks>
+/// Two generators drive all randomness: one for the data order, one for everything the objective draws. A
+/// cancelled or crashed run resumes from the last completed epoch, replaying that epoch exactly.
+/// </remarks>
+public sealed class DiffusionTrainer
+{
+    /// <summary>The checkpoint file inside <see cref="TrainerOptions.CheckpointDirectory"/>.</summary>
+    public const string CheckpointFileName = "checkpoint.safetensors";
+
+    /// <summary>The float32 weights (PyTorch state-dict names) written beside the checkpoint.</summary>
+    public const string ModelFileName = "model.safetensors";
+
+    /// <summary>The loss history CSV written beside the checkpoint.</summary>
+    public const string LossCsvFileName = "loss.csv";
+
+    private const string Format = "diffusion-net-checkpoint/1";
+    private readonly nn.Module _model;
+    private readonly ITrainingObjective _objective;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the trainer; the options are validated here.</summary>
+    public DiffusionTrainer(nn.Module model, ITrainingObjective objective, TrainerOptions? options = null, ILogger<DiffusionTrainer>? logger = null)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _objective = objective ?? throw new ArgumentNullException(nameof(objective));
+        Options = options ?? new TrainerOptions();
+        Options.Validate();
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>An ε-prediction trainer (DDPM; class-conditional with <paramref name="conditionDropout"/> when labels are used).</summary>
+    public static DiffusionTrainer ForNoisePrediction<TModel>(TModel model, INoiseSchedule schedule, TrainerOptions? options = null,
+        bool classConditional = false, double conditionDropout = 0.1, ILogger<DiffusionTrainer>? logger = null)
+        where TModel : nn.Module, INoisePredictor
+        => new(model, new EpsilonPredictionObjective(model, schedule, classConditional ? conditionDropout : 0, classConditional), options, logger);
+
+    /// <summary>The options.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>
+    /// Called on the training thread after each epoch's checkpoint, with the 1-based epoch and the network in evaluation
+    /// mode (float32 weights are not restored yet in bfloat16 runs, so it samples in bfloat16); training mode is
+    /// restored afterwards. Use it for per-epoch samples.
+    /// </summary>
+    public Action<int>? EpochCompleted { get; init; }
+
+    /// <summary>Trains on a worker thread.</summary>
+    public Task<TrainingResult> TrainAsync(ITrainingData data, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Task.Run(() => Train(data, progress, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Trains on the calling thread.</summary>
+    /// <exception cref="OperationCanceledException">Cancelled; the last completed epoch's checkpoint remains for resuming.</exception>
+    public TrainingResult Train(ITrainingData data, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Count < 1) throw new ArgumentException("The training data is empty.", nameof(data));
+        var options = Options;
+        var device = options.Device ?? CPU;
+        bool bf16 = options.Precision == TrainingPrecision.BFloat16;
+        var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        int items = Math.Min(data.Count, options.ItemsPerEpoch ?? data.Count);
+        int stepsPerEpoch = options.DropLast ? items / options.BatchSize : (items + options.BatchSize - 1) / options.BatchSize;
+        if (stepsPerEpoch == 0) throw new ArgumentException($"{items} items make no complete batch of {options.BatchSize}.", nameof(data));
+        string? checkpointPath = options.CheckpointDirectory is null ? null : Path.Combine(options.CheckpointDirectory, CheckpointFileName);
+
+        _model.to(device);
+        if (bf16) _model.to(dtype);
+        using var optimizer = new AdamOptimizer(_model.named_parameters(), options.LearningRate);
+        using var dataGenerator = new Generator((ulong)options.Seed, CPU);
+        using var noiseGenerator = new Generator((ulong)options.Seed ^ 0x5DEECE66DUL, CPU);
+        var history = new LossHistory();
+        int startEpoch = 0;
+        double learningRate = options.LearningRate;
+        if (checkpointPath is not null && options.Resume && File.Exists(checkpointPath))
+        {
+            (startEpoch, learningRate) = LoadCheckpoint(checkpointPath, optimizer, dataGenerator, noiseGenerator, history);
+            _logger.LogInformation("Resuming after epoch {Epoch} from {Path}", startEpoch, checkpointPath);
+        }
+        optimizer.LearningRate = learningRate;
+
+        var clock = Stopwatch.StartNew();
+        long imagesThisRun = 0;
+        try
+        {
+            _model.train();
+            for (int epoch = startEpoch; epoch < options.Epochs; epoch++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var order = randperm(data.Count, generator: dataGenerator);
+                double windowLoss = 0;
+                int windowSteps = 0;
+                long windowImages = 0;
+                var windowClock = Stopwatch.StartNew();
+                for (int step = 0; step < stepsPerEpoch; step++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    int start = step * options.BatchSize, count = Math.Min(options.BatchSize, items - start);
+                    using var raw = data.GetBatch(order.narrow(0, start, count));
+                    using var batch = new TrainingBatch(raw.Images.to(dtype, device), raw.Labels?.to(device));
+                    optimizer.ZeroGrad();
+                    var loss = _objective.Loss(batch, noiseGenerator);
+                    loss.backward();
+                    optimizer.Step();
+                    double value = loss.item<float>();
+                    if (!double.IsFinite(value)) throw new InvalidOperationException($"The loss became {value} at epoch {epoch + 1}, step {step + 1}; lower the learning rate.");
+                    history.Add(new LossPoint(optimizer.StepCount, epoch + 1, value));
+                    windowLoss += value;
+                    windowSteps++;
+                    windowImages += count;
+                    imagesThisRun += count;
+                    bool last = step == stepsPerEpoch - 1;
+                    if ((step + 1) % options.ProgressEvery == 0 && !last)
+                    {
+                        progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, step + 1, stepsPerEpoch, optimizer.StepCount, windowLoss / windowSteps,
+                            learningRate, windowImages / windowClock.Elapsed.TotalSeconds, clock.Elapsed, false));
+                        windowLoss = 0; windowSteps = 0; windowImages = 0;
+                        windowClock.Restart();
+                    }
+                }
+                // PyTorch's ExponentialLR.step() after every epoch: lr ← lr · γ.
+                learningRate *= options.LearningRateDecayPerEpoch;
+                optimizer.LearningRate = learningRate;
+                if (checkpointPath is not null) SaveCheckpoint(checkpointPath, epoch + 1, learningRate, optimizer, dataGenerator, noiseGenerator, history);
+                double epochMean = history.EpochMean(epoch + 1);
+                _logger.LogInformation("Epoch {Epoch}/{Epochs}: mean loss {Loss:0.00000}", epoch + 1, options.Epochs, epochMean);
+                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, stepsPerEpoch, stepsPerEpoch, optimizer.StepCount,
+                    windowSteps > 0 ? windowLoss / windowSteps : epochMean, learningRate,
+                    windowImages / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds), clock.Elapsed, true));
+                if (EpochCompleted is not null)
+                {
+                    _model.eval();
+                    try { EpochCompleted(epoch + 1); }
+                    finally { _model.train(); }
+                }
+            }
+        }
+        finally
+        {
+            _model.eval();
+            if (bf16) RestoreFloat32(optimizer);
+        }
+        if (options.CheckpointDirectory is not null)
+        {
+            history.SaveCsv(Path.Combine(options.CheckpointDirectory, LossCsvFileName));
+            SaveModel(Path.Combine(options.CheckpointDirectory, ModelFileName));
+        }
+        return new TrainingResult(history, options.Epochs, startEpoch, clock.Elapsed, imagesThisRun / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
+    }
+
+    private void RestoreFloat32(AdamOptimizer optimizer)
+    {
+        _model.to(ScalarType.Float32);
+        using var noGrad = no_grad();
+        var masters = optimizer.MasterWeights();
+        foreach (var (name, p) in _model.named_parameters())
+            if (masters.TryGetValue(name, out var m)) p.copy_(m);
+    }
+
+    private void SaveModel(string path)
+    {
+        using var scope = NewDisposeScope();
+        var tensors = _model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.is_floating_point() ? kv.Value.to(ScalarType.Float32) : kv.Value);
+        SafetensorsWriter.Save(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    private void SaveCheckpoint(string path, int epochsCompleted, double learningRate, AdamOptimizer optimizer,
+        Generator dataGenerator, Generator noiseGenerator, LossHistory history)
+    {
+        using var scope = NewDisposeScope();
+        var masters = optimizer.MasterWeights();
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (name, t) in _model.state_dict())
+            tensors[$"model.{name}"] = masters.TryGetValue(name, out var m) ? m : t;
+        foreach (var (name, t) in optimizer.StateTensors()) tensors[$"optimizer.{name}"] = t;
+        tensors["rng.data"] = dataGenerator.get_state();
+        tensors["rng.noise"] = noiseGenerator.get_state();
+        tensors["history.step"] = tensor(history.Points.Select(p => p.Step).ToArray());
+        tensors["history.epoch"] = tensor(history.Points.Select(p => (long)p.Epoch).ToArray());
+        tensors["history.loss"] = tensor(history.Points.Select(p => p.Loss).ToArray());
+        var o = Options;
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["epochs_completed"] = epochsCompleted.ToString(CultureInfo.InvariantCulture),
+            ["learning_rate"] = learningRate.ToString("R", CultureInfo.InvariantCulture),
+            ["adam_step"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
+            ["objective"] = _objective.Name,
+            ["fingerprint"] = Fingerprint(o),
+        };
+        SafetensorsWriter.Save(path, tensors, metadata);
+        history.SaveCsv(Path.Combine(Path.GetDirectoryName(path)!, LossCsvFileName));
+        SaveModel(Path.Combine(Path.GetDirectoryName(path)!, ModelFileName));
+    }
+
+    private (int Epoch, double LearningRate) LoadCheckpoint(string path, AdamOptimizer optimizer, Generator dataGenerator, Generator noiseGenerator, LossHistory history)
+    {
+        using var file = SafetensorsFile.Open(path);
+        if (!file.Metadata.TryGetValue("format", out var format) || format != Format)
+            throw new InvalidDataException($"'{path}' is not a Diffusion.Net training checkpoint (format '{format}').");
+        var fingerprint = Fingerprint(Options);
+        if (file.Metadata.GetValueOrDefault("fingerprint") is { } saved && saved != fingerprint)
+            throw new InvalidOperationException(
+                $"The checkpoint '{path}' was made with other training options ({saved}) than this run ({fingerprint}); resuming would not reproduce the run. Use another folder or set Resume = false.");
+        using var scope = NewDisposeScope();
+        var model = _model.state_dict();
+        var stateTensors = new Dictionary<string, Tensor>();
+        foreach (var name in file.Tensors.Keys.Where(n => n.StartsWith("optimizer.", StringComparison.Ordinal)))
+            stateTensors[name["optimizer.".Length..]] = file.Read(name);
+        using (no_grad())
+        {
+            foreach (var (name, t) in model)
+            {
+                if (!file.Tensors.ContainsKey($"model.{name}")) throw new WeightsMismatchException(path, [$"model.{name}"], [], []);
+                file.ReadInto($"model.{name}", t);
+            }
+        }
+        // Masters (bfloat16 runs) come from the float32 weights saved as model.* when no separate master is stored.
+        foreach (var (name, _) in _model.named_parameters())
+            if (!stateTensors.ContainsKey($"master.{name}") && file.Tensors.ContainsKey($"model.{name}")) stateTensors[$"master.{name}"] = file.Read($"model.{name}", ScalarType.Float32);
+        optimizer.LoadState(stateTensors, long.Parse(file.Metadata["adam_step"], CultureInfo.InvariantCulture));
+        dataGenerator.set_state(file.Read("rng.data"));
+        noiseGenerator.set_state(file.Read("rng.noise"));
+        var steps = file.Read("history.step").data<long>().ToArray();
+        var epochs = file.Read("history.epoch").data<long>().ToArray();
+        var losses = file.Read("history.loss").data<double>().ToArray();
+        for (int i = 0; i < steps.Length; i++) history.Add(new LossPoint(steps[i], (int)epochs[i], losses[i]));
+        return (int.Parse(file.Metadata["epochs_completed"], CultureInfo.InvariantCulture),
+                double.Parse(file.Metadata["learning_rate"], CultureInfo.InvariantCulture));
+    }
+
+    private string Fingerprint(TrainerOptions o) => string.Create(CultureInfo.InvariantCulture,
+        $"batch={o.BatchSize};lr={o.LearningRate:R};decay={o.LearningRateDecayPerEpoch:R};seed={o.Seed};precision={o.Precision};items={o.ItemsPerEpoch};droplast={o.DropLast};objective={_objective.Name}");
+}
