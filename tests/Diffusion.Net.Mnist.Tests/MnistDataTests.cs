@@ -32,7 +32,7 @@ public class MnistDataTests
         batch.Images.dtype.Should().Be(ScalarType.Float32);
         batch.Images.min().item<float>().Should().Be(0f);
         batch.Images.max().item<float>().Should().Be(1f);
-        batch.Labels!.data<long>().ToArray().Should().Equal(7, 2, 1, "the first test digits are 7, 2, 1");
+        batch.Labels!.data<long>().ToArray().Should().Equal(new long[] { 7, 2, 1 }, "the first test digits are 7, 2, 1");
     }
 }
 

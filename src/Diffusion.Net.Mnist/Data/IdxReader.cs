@@ -64,6 +64,8 @@ public static class IdxReader
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"MNIST file '{path}' does not exist.", path);
         if (!IsGzip(path)) return File.ReadAllBytes(path);
+        long compressedLength = new FileInfo(path).Length;
+        if (compressedLength < 18) throw new MnistFormatException(path, "the gzip data is truncated (shorter than a gzip header and trailer)");
         try
         {
             using var file = File.OpenRead(path);
@@ -76,6 +78,13 @@ public static class IdxReader
                 buffer.Write(chunk, 0, n);
                 if (buffer.Length > MaxDecompressedBytes) throw new MnistFormatException(path, $"it decompresses to more than {MaxDecompressedBytes} bytes");
             }
+            // The gzip trailer ends with the uncompressed length mod 2^32; .NET's decoder does not check it, so a
+            // truncated file would otherwise decode to a short prefix.
+            file.Seek(-4, SeekOrigin.End);
+            Span<byte> trailer = stackalloc byte[4];
+            file.ReadExactly(trailer);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(trailer) != (uint)buffer.Length)
+                throw new MnistFormatException(path, "the gzip data is corrupt or truncated (its length does not match the gzip trailer)");
             return buffer.ToArray();
         }
         catch (InvalidDataException e)
