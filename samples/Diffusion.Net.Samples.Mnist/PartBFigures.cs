@@ -21,7 +21,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
     }
 
     /// <summary>The main job: train the quick class-conditioned UNet, sample 4 of each digit with CFG 5, evaluate.</summary>
-    public Task MainJobAsync() => ClassConditionedAsync(evaluate: true);
+    public Task MainJobAsync() => ClassConditionedAsync(evaluate: true, snapshots: false);
 
     /// <summary>Fig. 3: test digits noised with z = x + σε for σ ∈ {0, 0.2, 0.4, 0.5, 0.6, 0.8, 1}.</summary>
     public void Noising()
@@ -98,7 +98,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
     }
 
     /// <summary>Fig. 11 and samples: the class-conditioned UNet's loss curve, 4 of each digit with CFG 5 at chosen epochs, a GIF, evaluation.</summary>
-    public async Task ClassConditionedAsync(bool evaluate)
+    public async Task ClassConditionedAsync(bool evaluate, bool snapshots = true)
     {
         var recipe = options.Recipe(MnistModelKind.ClassConditioned);
         MnistEvaluator? evaluator = null;
@@ -117,9 +117,14 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
             using var samples = MnistSampling.ClassConditioned(model, digits).Run(RunOptions(model, recipe), reporter);
             using var shown = MnistSampling.Threshold(samples.Sample.to(ScalarType.Float32));
             ImageGrid.Save(Out(recipe.Name, $"4-class-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Class-conditioned samples, CFG 5, after epoch {epoch}" });
+            if (epoch == recipe.Training.Epochs || evaluator is null) return;
+            // Intermediate epochs: keep the weights and measure them, so a long run reports every milestone.
+            using (var scope = NewDisposeScope())
+                SafetensorsWriter.Save(Out(recipe.Name, $"model-epoch{epoch}.safetensors"), model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.is_floating_point() ? kv.Value.to(ScalarType.Float32) : kv.Value));
+            Evaluate(model, recipe, evaluator, Out(recipe.Name, $"evaluation-epoch{epoch}.json"), epoch, null);
         }
-        var snapshots = SnapshotEpochs(recipe.Training.Epochs);
-        var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model, e => { if (snapshots.Contains(e)) Samples(e); });
+        var epochs = snapshots ? SnapshotEpochs(recipe.Training.Epochs) : [];
+        var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model, e => { if (epochs.Contains(e)) Samples(e); });
         var result = await trainer.TrainAsync(train, reporter);
         result.History.SavePlot(Out(recipe.Name, "4-class-loss.png"), $"Class-conditioned UNet training loss ({Describe(recipe)})");
         if (result.ResumedFromEpoch > 0) Console.WriteLine($"  resumed after epoch {result.ResumedFromEpoch}");
@@ -133,8 +138,13 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         File.Copy(Out(recipe.Name, "4-class-loss.png"), Out("loss.png"), overwrite: true);
 
         if (evaluator is null) return;
+        Evaluate(model, recipe, evaluator, Out("evaluation.json"), recipe.Training.Epochs, result);
+    }
+
+    private void Evaluate(ClassConditionalUNet model, MnistRecipe recipe, MnistEvaluator evaluator, string path, int epoch, TrainingResult? result)
+    {
         int perDigit = Math.Max(1, options.EvalSamples / 10);
-        Console.WriteLine($"Evaluating {perDigit * 10} samples (Algorithm B.4, CFG 5, {perDigit} per digit):");
+        Console.WriteLine($"Evaluating {perDigit * 10} samples after epoch {epoch} (Algorithm B.4, CFG 5, {perDigit} per digit):");
         var requested = MnistSampling.EachDigit(perDigit);
         var batches = new List<Tensor>();
         for (int start = 0; start < requested.Length; start += 100)
@@ -147,11 +157,11 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         foreach (var b in batches) b.Dispose();
         var quality = evaluator.Evaluate(all, requested, options.Seed);
         Console.WriteLine("  " + quality);
-        AtomicFile.WriteAllText(Out("evaluation.json"), JsonSerializer.Serialize(new
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new
         {
-            recipe = recipe.Name, hidden = recipe.Hidden, epochs = recipe.Training.Epochs, precision = recipe.Training.Precision.ToString(),
+            recipe = recipe.Name, hidden = recipe.Hidden, epoch, epochs = recipe.Training.Epochs, precision = recipe.Training.Precision.ToString(),
             quality.Samples, quality.ClassAgreement, quality.MeanConfidence, quality.FrechetDistance, quality.RealFrechetDistance, quality.FrechetRatio,
-            classifierTestAccuracy = evaluator.TestAccuracy, trainingMinutesThisRun = result.Elapsed.TotalMinutes, imagesPerSecond = result.ImagesPerSecond,
+            classifierTestAccuracy = evaluator.TestAccuracy, trainingMinutesThisRun = result?.Elapsed.TotalMinutes, imagesPerSecond = result?.ImagesPerSecond,
         }, new JsonSerializerOptions { WriteIndented = true }));
     }
 

@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text;
+using Diffusion.Net;
+using Diffusion.Net.Mnist;
+using static TorchSharp.torch;
+
+namespace Diffusion.Net.Samples.PartA;
+
+/// <summary>Every CS180 Part A figure with the class-conditioned MNIST UNet (digits instead of prompts).</summary>
+internal static class MnistSheets
+{
+    private static readonly ImageGridOptions Grid = new() { Range = PixelRange.ZeroToOne, Scale = 3, Padding = 3 };
+
+    private static async Task<(ClassConditionalUNet Model, MnistDataset Train, MnistDataset Test)> ModelAsync(PartAOptions options)
+    {
+        var train = await MnistDataset.LoadAsync(MnistSplit.Train, log: new Progress<string>(Console.WriteLine));
+        var test = await MnistDataset.LoadAsync(MnistSplit.Test);
+        var path = options.Model ?? Path.Combine("out", "mnist", MnistRecipes.Quick.Name, "checkpoint", DiffusionTrainer.ModelFileName);
+        if (!File.Exists(path))
+        {
+            if (options.Model is not null) throw new FileNotFoundException($"The model '{options.Model}' does not exist.");
+            Console.WriteLine($"No trained model at {path}: training the quick preset (the main job's model; about 7 minutes on 2 cores).");
+            var recipe = MnistRecipes.Quick.WithCheckpoints(Path.GetDirectoryName(path)!);
+            var fresh = MnistTraining.CreateModel(recipe);
+            MnistTraining.CreateTrainer(recipe, fresh).Train(train, new Progress<TrainingProgress>(p => { if (p.EpochCompleted) Console.WriteLine($"  epoch {p.Epoch}/{p.Epochs}"); }));
+        }
+        Console.WriteLine($"Model: {path}");
+        return ((ClassConditionalUNet)MnistTraining.Load(MnistRecipes.Quick, path), train, test);
+    }
+
+    public static async Task<int> RunAsync(PartAOptions options)
+    {
+        var (model, _, test) = await ModelAsync(options);
+        var partA = new MnistPartA(model);
+        var outDir = Path.Combine(options.Output, "mnist");
+        Directory.CreateDirectory(outDir);
+        string Out(string name) => Path.Combine(outDir, name);
+        long seed = options.Seed;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var digit = test.Images(0, 1);                                                  // a 7: the "Campanile" of these sheets
+        var schedule = partA.Schedule;
+
+        // §1.1–1.3: forward process at t = 75, 150, 225 (CS180's 250/500/750 of 1000, scaled to T = 300), blur, one step.
+        var tiles = new List<Tensor>();
+        var labels = new List<string>();
+        foreach (int t in new[] { 75, 150, 225 })
+        {
+            var noisy = DiffusionPipeline.From(digit).Noise(schedule, t).Run(seed);
+            var oneStep = OneStepDenoising.Estimate(model, schedule, noisy, t, Condition.None);
+            tiles.AddRange([digit[0], noisy[0], GaussianBlur.Apply(noisy, 5, 1.0)[0], oneStep[0]]);
+            labels.AddRange(["original", $"t={t}", "blur k5 σ1", "one-step"]);
+        }
+        ImageGrid.Save(Out("1.1-1.3-forward-blur-onestep.png"), Clip(tiles), 4, Grid with { Labels = labels, Title = "Forward process, Gaussian blur and one-step denoising (T=300)" });
+
+        // §1.4: iterative denoising from strided[10] = 190, every 5th step shown, against one step and blur.
+        int start = 10, t0 = partA.Strided[start];
+        var x10 = DiffusionPipeline.From(digit).Noise(schedule, t0).Run(seed);
+        using (var run = DiffusionPipeline.From(x10).Denoise(model, partA.Strided.From(start), Condition.None).WithSampler(partA.Sampler).CaptureTrajectory(5).Run(new DiffusionRunOptions { Seed = seed }))
+        {
+            var frames = new List<Tensor> { x10[0] };
+            var frameLabels = new List<string> { $"t={t0}" };
+            foreach (var f in run.Trajectory) { frames.Add(f.Sample[0]); frameLabels.Add($"t={f.Timestep}"); }
+            frames.AddRange([run.Sample[0], OneStepDenoising.Estimate(model, schedule, x10, t0, Condition.None)[0], GaussianBlur.Apply(x10, 5, 1.0)[0]]);
+            frameLabels.AddRange(["iterative", "one-step", "blur"]);
+            ImageGrid.Save(Out("1.4-iterative.png"), Clip(frames), frames.Count, Grid with { Labels = frameLabels, Title = $"Iterative denoising from i_start={start} (t={t0}), every 5th step" });
+        }
+
+        // §1.5/1.6: samples without guidance (null class), and with CFG toward every digit.
+        var unconditional = partA.Sample(null, 5, seed, guided: false);
+        ImageGrid.Save(Out("1.5-samples.png"), Clip(unconditional), 5, Grid with { Title = "Samples, null class, no CFG" });
+        var digits = Enumerable.Range(0, 10).ToArray();
+        using (var run = DiffusionPipeline.FromNoise(10, 1, 28, 28).Denoise(model, partA.Strided, Condition.Classes(digits))
+                   .WithGuidance(partA.Guidance).WithSampler(partA.Sampler).CaptureTrajectory(1).Run(new DiffusionRunOptions { Seed = seed }))
+        {
+            ImageGrid.Save(Out("1.6-samples-cfg.png"), Clip(run.Sample), 10, Grid with { Title = "Samples with CFG γ=5 toward each digit", Labels = digits.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList() });
+            AnimatedGif.Save(Out("1.6-samples-cfg.gif"), run.Trajectory.Select(f => f.Sample.clamp(0f, 1f)).ToList(), 10, Grid with { Scale = 2 });
+        }
+
+        // §1.7: SDEdit of a test digit, a silhouette ("web image") and a hand drawing, at CS180's start indices.
+        var sources = new (string Name, Tensor Image)[] { ("test digit", digit), ("horse silhouette", Silhouette()), ("hand-drawn 4", HandDrawnFour()) };
+        var sdeditTiles = new List<Tensor>();
+        var sdeditLabels = new List<string>();
+        foreach (var (name, image) in sources)
+        {
+            sdeditTiles.Add(image[0]);
+            sdeditLabels.Add(name);
+            foreach (var i in MnistPartA.Cs180StartIndices)
+            {
+                sdeditTiles.Add(partA.Sdedit(image, i, null, seed)[0]);
+                sdeditLabels.Add($"i={i} t={partA.Strided[i]}");
+            }
+        }
+        ImageGrid.Save(Out("1.7-sdedit.png"), Clip(sdeditTiles), 7, Grid with { Labels = sdeditLabels, Title = "SDEdit (null class) at i_start 1, 3, 5, 7, 10, 20" });
+
+        // §1.7.2: inpainting the lower half of three digits, guided toward their own class.
+        var three = test.Images(0, 3);
+        var threeLabels = Enumerable.Range(0, 3).Select(test.Label).ToArray();
+        var mask = MnistPartA.LowerHalfMask();
+        var filled = partA.Inpainting(three, mask, threeLabels).Run(seed);
+        var inpaintTiles = new List<Tensor>();
+        for (int i = 0; i < 3; i++) inpaintTiles.AddRange([three[i], mask[0], (three[i] * (1 - mask[0])), filled[i]]);
+        ImageGrid.Save(Out("1.7.2-inpainting.png"), Clip(inpaintTiles), 4, Grid with { Labels = Enumerable.Range(0, 3).SelectMany(_ => new[] { "image", "mask", "kept", "result" }).ToList(), Title = "Inpainting the lower half (RePaint), CFG toward the digit" });
+
+        // §1.7.3: conditional image-to-image: the test 7 toward a 3, across start indices.
+        var img2img = new List<Tensor> { digit[0] };
+        var img2imgLabels = new List<string> { "source 7" };
+        foreach (var i in MnistPartA.Cs180StartIndices)
+        {
+            img2img.Add(partA.Sdedit(digit, i, [3], seed)[0]);
+            img2imgLabels.Add($"→3 i={i}");
+        }
+        ImageGrid.Save(Out("1.7.3-conditional-img2img.png"), Clip(img2img), 7, Grid with { Labels = img2imgLabels, Title = "Conditional image-to-image: 7 toward 3" });
+
+        // §1.8: a rotation anagram (6 upright, 9 rotated 180°) and a flip anagram (2 upright, 5 upside down).
+        var rotation = partA.Anagram(6, 9, View.Rotate180, 4, seed);
+        var flip = partA.Anagram(2, 5, View.FlipVertical, 4, seed);
+        var anagramTiles = new List<Tensor>();
+        for (int i = 0; i < 4; i++) anagramTiles.AddRange([rotation[i], View.Rotate180.Apply(rotation[i].unsqueeze(0))[0]]);
+        for (int i = 0; i < 4; i++) anagramTiles.AddRange([flip[i], View.FlipVertical.Apply(flip[i].unsqueeze(0))[0]]);
+        ImageGrid.Save(Out("1.8-anagrams.png"), Clip(anagramTiles), 8,
+            Grid with { Labels = [.. Enumerable.Repeat(new[] { "6", "rotated: 9" }, 4).SelectMany(x => x), .. Enumerable.Repeat(new[] { "2", "flipped: 5" }, 4).SelectMany(x => x)], Title = "Visual anagrams: 6/9 by rotation, 2/5 by vertical flip" });
+
+        // §1.9: hybrids (Gaussian 33, σ 2), shown with their low- and high-pass readings: 0 far / 7 near, and 0 far / 1 near.
+        var hybridTiles = new List<Tensor>();
+        foreach (var (far, near) in new[] { (0, 7), (0, 1) })
+        {
+            var hybrid = partA.Hybrid(far, near, 3, seed);
+            for (int i = 0; i < 3; i++)
+            {
+                var h = hybrid[i].unsqueeze(0).clamp(0f, 1f);
+                hybridTiles.AddRange([h[0], GaussianBlur.Apply(h, 33, 2)[0], MnistPartA.HighPassView(h)[0]]);
+            }
+        }
+        ImageGrid.Save(Out("1.9-hybrids.png"), Clip(hybridTiles), 9,
+            Grid with { Labels = Enumerable.Range(0, 6).SelectMany(k => new[] { k < 3 ? "0 far / 7 near" : "0 far / 1 near", "far: blur", "near: high-pass" }).ToList(), Title = "Hybrid images" });
+
+        Console.WriteLine($"Wrote the Part A sheets (MNIST) to {Path.GetFullPath(outDir)}");
+        return 0;
+    }
+
+    public static async Task<int> MeasureAsync(PartAOptions options)
+    {
+        var (model, train, test) = await ModelAsync(options);
+        var evaluator = MnistEvaluator.LoadOrTrain(train, test, MnistEvaluator.DefaultCachePath());
+        var partA = new MnistPartA(model);
+        var report = new PartAMeasurements(partA, evaluator, test).MeasureAll(options.Samples, options.Seed);
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Part A on MNIST: {report.Samples} samples per measurement, seed {options.Seed}, classifier test accuracy {evaluator.TestAccuracy:P2}");
+        foreach (var l in report.Sdedit) text.AppendLine(CultureInfo.InvariantCulture, $"  SDEdit i_start={l.StartIndex,2} (t={l.Timestep,3}): mean L2 distance to source {l.MeanDistance:0.00}, source digit kept {l.KeptRate:P0}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  Inpainting (lower half, CFG toward the digit): {report.InpaintingRate:P0} read as the digit");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  Conditional img2img (i_start={report.Img2ImgStartIndex}, toward (d+5) mod 10): {report.Img2ImgRate:P0} become the target");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  Rotation anagram 6/9: {report.AnagramRate:P0}; flip anagram 2/5: {report.FlipAnagramRate:P0}");
+        foreach (var (far, near, rate) in report.HybridRates) text.AppendLine(CultureInfo.InvariantCulture, $"  Hybrid far {far} / near {near}: {rate:P0}");
+        Console.Write(text);
+        Directory.CreateDirectory(options.Output);
+        Diffusion.Net.AtomicFile.WriteAllText(Path.Combine(options.Output, "part-a-measurements.txt"), text.ToString());
+        return 0;
+    }
+
+    private static List<Tensor> Clip(IEnumerable<Tensor> tiles) => tiles.Select(t => t.clamp(0f, 1f)).ToList();
+
+    private static List<Tensor> Clip(Tensor batch) => Enumerable.Range(0, (int)batch.shape[0]).Select(i => batch[i].clamp(0f, 1f)).ToList();
+
+    /// <summary>The horse silhouette of the sample assets, inverted to white-on-black and fitted to 28×28.</summary>
+    private static Tensor Silhouette()
+    {
+        using var gray = ImageIO.LoadTensor(Path.Combine(AppContext.BaseDirectory, "assets", "horse.png"), 28, ImageFit.CenterCrop, PixelRange.ZeroToOne, channels: 1);
+        return 1 - gray;
+    }
+
+    /// <summary>A crude "hand-drawn" 4: three strokes on a 28×28 canvas.</summary>
+    private static Tensor HandDrawnFour()
+    {
+        var canvas = zeros(1, 1, 28, 28);
+        canvas[0, 0, 5..16, 8..11] = tensor(1f);
+        canvas[0, 0, 14..17, 8..21] = tensor(1f);
+        canvas[0, 0, 4..24, 17..20] = tensor(1f);
+        return canvas;
+    }
+}

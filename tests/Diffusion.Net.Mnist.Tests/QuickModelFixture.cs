@@ -1,0 +1,39 @@
+using Xunit;
+
+namespace Diffusion.Net.Mnist.Tests;
+
+/// <summary>
+/// The main job's model (the quick class-conditioned preset, seed 0: D = 32, 3 bfloat16 epochs), trained once per
+/// machine into the per-user cache (resumable; about 7 minutes on 2 cores), plus the evaluation classifier. The Part A
+/// rate tests use it, so their floors refer to the same model as docs/results-part-a.md.
+/// </summary>
+public sealed class QuickModelFixture : IAsyncLifetime
+{
+    public ClassConditionalUNet Model { get; private set; } = null!;
+
+    public MnistEvaluator Evaluator { get; private set; } = null!;
+
+    public MnistDataset Test { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var train = await MnistDataset.LoadAsync(MnistSplit.Train);
+        Test = await MnistDataset.LoadAsync(MnistSplit.Test);
+        var folder = Path.Combine(Path.GetDirectoryName(new MnistSourceOptions().ResolvedCacheDirectory)!, "test-models", "quick-seed0-v1");
+        var recipe = MnistRecipes.Quick.WithCheckpoints(folder);
+        var model = MnistTraining.CreateModel(recipe);
+        await MnistTraining.CreateTrainer(recipe, model).TrainAsync(train);
+        Model = (ClassConditionalUNet)model;
+        Model.eval();
+        Evaluator = await Task.Run(() => MnistEvaluator.LoadOrTrain(train, Test, MnistEvaluator.DefaultCachePath()));
+    }
+
+    public Task DisposeAsync()
+    {
+        Model?.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+[CollectionDefinition(nameof(QuickModelCollection))]
+public sealed class QuickModelCollection : ICollectionFixture<QuickModelFixture>;
