@@ -1,6 +1,14 @@
 // Benchmarks of Diffusion.Net. Results, with the machine and the command, go to docs/performance.md.
 //
-//   dotnet run -c Release --project benchmarks/Diffusion.Net.Benchmarks -- --filter '*'
+//   dotnet run -c Release --project benchmarks/Diffusion.Net.Benchmarks -- <suite>
+//
+//   roof             fp32 and bf16 GEMM throughput (2048² matmul), the roof for the others
+//   mnist-train      CS180 class-conditioned UNet (D = 64, batch 128) training throughput, fp32 and bf16, against the roof and its analytic FLOPs
+//   mnist-memory     RSS over 10,000 UNet steps of sampling (must stay flat)
+//   mnist-reference-io DIR [MODEL]  weights and one forward pass of the class-conditioned UNet, for tools/pytorch_reference/check_mnist_unet.py
+//   deepfloyd-step   one IF stage-I UNet step at 64×64, batch 2, IF-I-M and IF-I-L sizes, fp32 and bf16, random weights (one child process each)
+//   deepfloyd-load   peak memory of loading IF-I-M fp16 safetensors into bf16 and fp32 (one child process each)
+//   micro            BenchmarkDotNet micro-benchmarks of the core (in-process toolchain)
 //
 // BenchmarkDotNet runs in-process: its default toolchain builds a generated project that would not import this
 // repository's Directory.Build.targets (the TorchSharp load fix).
@@ -8,6 +16,23 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Diffusion.Net.Benchmarks;
 
-var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)).WithOptions(ConfigOptions.DisableOptimizationsValidator);
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+var suite = args.Length > 0 ? args[0] : "roof";
+switch (suite)
+{
+    case "micro":
+        var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        BenchmarkSwitcher.FromAssembly(typeof(CoreBenchmarks).Assembly).Run(args[1..], config);
+        break;
+    case "roof": Harness.Roof(); break;
+    case "mnist-train": await MnistBenchmarks.TrainingThroughputAsync(); break;
+    case "mnist-memory": await MnistBenchmarks.MemoryFlatnessAsync(args.Length > 1 ? int.Parse(args[1]) : 10_000); break;
+    case "mnist-reference-io": MnistBenchmarks.ReferenceIo(args[1], args.Length > 2 ? args[2] : null); break;
+    case "deepfloyd-step": DeepFloydBenchmarks.StepAll(); break;
+    case "deepfloyd-step-child": DeepFloydBenchmarks.StepChild(args[1], args[2]); break;
+    case "deepfloyd-load": DeepFloydBenchmarks.LoadAll(); break;
+    case "deepfloyd-load-child": DeepFloydBenchmarks.LoadChild(args[1], args[2]); break;
+    default: Console.Error.WriteLine($"Unknown suite '{suite}'."); return 2;
+}
+return 0;

@@ -7,16 +7,15 @@ namespace Diffusion.Net.Mnist;
 // The CS180 Part B building blocks (spec §3.1). Field names are the state-dict names of the PyTorch reference
 // (tools/pytorch_reference/cs180_unets.py), so checkpoints load in Python and back.
 
-/// <summary>(1) Conv: Conv2d(k=3, s=1, p=1) → BatchNorm2d → GELU; H×W unchanged.</summary>
-public sealed class Conv : Module<Tensor, Tensor>
+/// <summary>A convolution (plain or transposed) → BatchNorm2d → GELU: the shape shared by blocks (1), (2), (3) and (5).</summary>
+public abstract class ConvNormGelu : Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv;
-    private readonly BatchNorm2d norm;
+    private protected readonly Module<Tensor, Tensor> conv;
+    private protected readonly BatchNorm2d norm;
 
-    /// <summary>Creates the block.</summary>
-    public Conv(long inChannels, long outChannels) : base(nameof(Conv))
+    private protected ConvNormGelu(string name, Module<Tensor, Tensor> convolution, long outChannels) : base(name)
     {
-        conv = Conv2d(inChannels, outChannels, 3, stride: 1, padding: 1);
+        conv = convolution;
         norm = BatchNorm2d(outChannels);
         RegisterComponents();
     }
@@ -24,42 +23,18 @@ public sealed class Conv : Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x) => functional.gelu(norm.forward(conv.forward(x)));
 }
+
+/// <summary>(1) Conv: Conv2d(k=3, s=1, p=1) → BatchNorm2d → GELU; H×W unchanged.</summary>
+public sealed class Conv(long inChannels, long outChannels)
+    : ConvNormGelu(nameof(Conv), Conv2d(inChannels, outChannels, 3, stride: 1, padding: 1), outChannels);
 
 /// <summary>(2) DownConv: Conv2d(k=3, s=2, p=1) → BatchNorm2d → GELU; H, W halved.</summary>
-public sealed class DownConv : Module<Tensor, Tensor>
-{
-    private readonly Conv2d conv;
-    private readonly BatchNorm2d norm;
-
-    /// <summary>Creates the block.</summary>
-    public DownConv(long inChannels, long outChannels) : base(nameof(DownConv))
-    {
-        conv = Conv2d(inChannels, outChannels, 3, stride: 2, padding: 1);
-        norm = BatchNorm2d(outChannels);
-        RegisterComponents();
-    }
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor x) => functional.gelu(norm.forward(conv.forward(x)));
-}
+public sealed class DownConv(long inChannels, long outChannels)
+    : ConvNormGelu(nameof(DownConv), Conv2d(inChannels, outChannels, 3, stride: 2, padding: 1), outChannels);
 
 /// <summary>(3) UpConv: ConvTranspose2d(k=4, s=2, p=1) → BatchNorm2d → GELU; H, W doubled.</summary>
-public sealed class UpConv : Module<Tensor, Tensor>
-{
-    private readonly ConvTranspose2d conv;
-    private readonly BatchNorm2d norm;
-
-    /// <summary>Creates the block.</summary>
-    public UpConv(long inChannels, long outChannels) : base(nameof(UpConv))
-    {
-        conv = ConvTranspose2d(inChannels, outChannels, 4, stride: 2, padding: 1);
-        norm = BatchNorm2d(outChannels);
-        RegisterComponents();
-    }
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor x) => functional.gelu(norm.forward(conv.forward(x)));
-}
+public sealed class UpConv(long inChannels, long outChannels)
+    : ConvNormGelu(nameof(UpConv), ConvTranspose2d(inChannels, outChannels, 4, stride: 2, padding: 1), outChannels);
 
 /// <summary>(4) Flatten: AvgPool2d(7) → GELU (no convolution, no normalisation): D×7×7 → D×1×1.</summary>
 public sealed class Flatten : Module<Tensor, Tensor>
@@ -72,22 +47,8 @@ public sealed class Flatten : Module<Tensor, Tensor>
 }
 
 /// <summary>(5) Unflatten: ConvTranspose2d(k=7, s=7, p=0) → BatchNorm2d → GELU: D×1×1 → D×7×7.</summary>
-public sealed class Unflatten : Module<Tensor, Tensor>
-{
-    private readonly ConvTranspose2d conv;
-    private readonly BatchNorm2d norm;
-
-    /// <summary>Creates the block.</summary>
-    public Unflatten(long channels) : base(nameof(Unflatten))
-    {
-        conv = ConvTranspose2d(channels, channels, 7, stride: 7, padding: 0);
-        norm = BatchNorm2d(channels);
-        RegisterComponents();
-    }
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor x) => functional.gelu(norm.forward(conv.forward(x)));
-}
+public sealed class Unflatten(long channels)
+    : ConvNormGelu(nameof(Unflatten), ConvTranspose2d(channels, channels, 7, stride: 7, padding: 0), channels);
 
 /// <summary>(7) ConvBlock: Conv(in → out) → Conv(out → out).</summary>
 public sealed class ConvBlock : Module<Tensor, Tensor>
