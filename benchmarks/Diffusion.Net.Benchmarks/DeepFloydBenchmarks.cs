@@ -28,8 +28,8 @@ internal static class DeepFloydBenchmarks
             else if (p.dim() == 1) p.fill_(1);
             else
             {
-                using var r = randn(p.shape, ScalarType.Float32, generator: g) * (1.0 / Math.Sqrt(p.shape.Skip(1).Aggregate(1L, (a, b) => a * b)));
-                p.copy_(r);
+                using var scope = NewDisposeScope();
+                p.copy_(randn(p.shape, ScalarType.Float32, generator: g) * (1.0 / Math.Sqrt(p.shape.Skip(1).Aggregate(1L, (a, b) => a * b))));
             }
         }
     }

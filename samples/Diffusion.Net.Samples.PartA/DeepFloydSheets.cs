@@ -136,8 +136,10 @@ internal static class DeepFloydSheets
                      ("a photo of a dog", "an oil painting of a snowy mountain village", "1.9-hybrid-dog-village.png"), ("a photo of a man", "a lithograph of waterfalls", "1.9-hybrid-man-waterfalls.png") })
         {
             if (!prompts.Contains(far) || !prompts.Contains(near)) continue;
-            var hybrid = partA.Hybrid(far, near).Run(seed);
-            ImageGrid.Save(Out(file), [hybrid[0], GaussianBlur.Apply(hybrid, 33, 2)[0]], 2, Grid with { Labels = ["near: " + near, "far: " + far] });
+            // CS180's kernel 33 at 64×64; smaller models get the largest odd kernel their reflect padding allows.
+            int kernel = Math.Min(33, (size / 2 - 1) | 1);
+            var hybrid = partA.Hybrid(far, near, 1, kernel, 2).Run(seed);
+            ImageGrid.Save(Out(file), [hybrid[0], GaussianBlur.Apply(hybrid, kernel, 2)[0]], 2, Grid with { Labels = ["near: " + near, "far: " + far] });
         }
         Console.WriteLine("Done.");
         return 0;

@@ -45,6 +45,7 @@ public sealed class AddedKVAttention : nn.Module
     /// <param name="maskBias">Additive bias [B, 1, L] (0 keep, −10000 drop), or null.</param>
     public Tensor Forward(Tensor x, Tensor encoderStates, Tensor? maskBias)
     {
+        using var scope = NewDisposeScope();
         long b = x.shape[0], c = x.shape[1], n = x.shape[2] * x.shape[3];
         var tokens = x.view(b, c, n).transpose(1, 2);                                          // (B, N, C)
         var text = norm_cross.forward(encoderStates.transpose(1, 2)).transpose(1, 2);           // (B, L, Ce)
@@ -63,7 +64,7 @@ public sealed class AddedKVAttention : nn.Module
         var attended = probabilities.bmm(value);
         var merged = attended.view(b, _heads, n, _headDim).permute(0, 2, 1, 3).reshape(b, n, c);
         var output = to_out[0].forward(merged);
-        return output.transpose(1, 2).reshape(x.shape) + x;
+        return scope.MoveToOuter(output.transpose(1, 2).reshape(x.shape) + x);
     }
 
     private Tensor ToHeads(Tensor t)

@@ -51,6 +51,8 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor input, Tensor temb)
     {
+        // A scope per block keeps only its output alive: peak memory is one block's temporaries, not the network's.
+        using var scope = NewDisposeScope();
         var h = nn.functional.gelu(norm1.forward(input));
         var x = input;
         if (_resample == Resample.Up)
@@ -70,7 +72,7 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
         h = conv2.forward(nn.functional.gelu(h));
         if (conv_shortcut is not null) x = conv_shortcut.forward(x);
         var output = x + h;
-        return _outputScaleFactor == 1.0 ? output : output / _outputScaleFactor;
+        return scope.MoveToOuter(_outputScaleFactor == 1.0 ? output : output / _outputScaleFactor);
     }
 
     private static Tensor Upsample(Tensor x)

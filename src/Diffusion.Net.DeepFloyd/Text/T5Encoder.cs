@@ -167,7 +167,11 @@ public sealed class T5Block : nn.Module
 
     internal T5LayerSelfAttention SelfAttentionLayer => (T5LayerSelfAttention)layer[0];
 
-    internal Tensor Forward(Tensor h, Tensor bias) => ((T5LayerFF)layer[1]).Forward(SelfAttentionLayer.Forward(h, bias));
+    internal Tensor Forward(Tensor h, Tensor bias)
+    {
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(((T5LayerFF)layer[1]).Forward(SelfAttentionLayer.Forward(h, bias)));
+    }
 }
 
 /// <summary>The encoder stack: embeddings (tied to <c>shared</c>), blocks, final RMSNorm.</summary>
