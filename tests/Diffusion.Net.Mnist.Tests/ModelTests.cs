@@ -70,6 +70,25 @@ public sealed class ModelTests : IDisposable
     }
 
     [Fact]
+    public void Predict_RunsABFloat16NetworkOnAFloat32State_AndAnswersInFloat32()
+    {
+        random.manual_seed(6);
+        using var model = new ClassConditionalUNet(1, 8);
+        model.eval();
+        model.to(ScalarType.BFloat16);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = randn(3, 1, 28, 28);
+        var steps = tensor(new long[] { 0, 150, 299 });
+        using var p = model.Predict(x, steps, Condition.Classes(1, 4, 9));
+        p.Epsilon.dtype.Should().Be(ScalarType.Float32);
+        // Exactly the bfloat16 network's answer on the rounded input, widened: no float32 arithmetic sneaks in.
+        using var native = model.Predict(x.to(ScalarType.BFloat16), steps, Condition.Classes(1, 4, 9));
+        native.Epsilon.dtype.Should().Be(ScalarType.BFloat16);
+        TensorAssert.BitIdentical(p.Epsilon, native.Epsilon.to(ScalarType.Float32));
+    }
+
+    [Fact]
     public void ClassConditioning_NullClassEqualsMaskZero_AndEveryEmbeddingIsUsed()
     {
         random.manual_seed(4);

@@ -80,6 +80,6 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
         using var scope = NewDisposeScope();
         var t = MnistSchedules.NormalisedTime(timesteps, Schedule, sample);
         var c = tensor(labels, ScalarType.Int64, sample.device);
-        return new NoisePrediction(forward(sample, c, t)).MoveToOuter(scope);
+        return new NoisePrediction(InModelPrecision(sample, x => forward(x, c, t))).MoveToOuter(scope);
     }
 }

@@ -49,7 +49,7 @@ public sealed class TimeConditionalUNet : UNetBackbone, IDiffusionModel
         if (condition is not NullCondition) throw new ArgumentException($"The time-conditioned UNet takes no condition; got {condition}.", nameof(condition));
         using var scope = NewDisposeScope();
         var t = MnistSchedules.NormalisedTime(timesteps, Schedule, sample);
-        return new NoisePrediction(forward(sample, t)).MoveToOuter(scope);
+        return new NoisePrediction(InModelPrecision(sample, x => forward(x, t))).MoveToOuter(scope);
     }
 
     internal static Tensor TimeInput(Tensor t, Tensor x)

@@ -45,6 +45,19 @@ public abstract class UNetBackbone : Module<Tensor, Tensor>
     /// <summary>The hidden size D.</summary>
     public long Hidden { get; }
 
+    /// <summary>
+    /// Runs <paramref name="network"/> in the dtype of this model's parameters and returns its output in the dtype of
+    /// <paramref name="sample"/>: a bfloat16 network can then serve a float32 sampling state. Keeping the state in
+    /// float32 matters: 300 DDPM updates of a bfloat16 state (8-bit mantissa, coefficients ≈ 1) accumulate rounding
+    /// into visible speckle.
+    /// </summary>
+    private protected Tensor InModelPrecision(Tensor sample, Func<Tensor, Tensor> network)
+    {
+        var dtype = @out.weight!.dtype;
+        if (sample.dtype == dtype) return network(sample);
+        return network(sample.to(dtype)).to(sample.dtype);
+    }
+
     /// <summary>The body's forward pass with optional modulation of "unflatten" and "up1".</summary>
     protected Tensor Body(Tensor x, Func<Tensor, Tensor>? atUnflatten, Func<Tensor, Tensor>? atUp1)
     {
