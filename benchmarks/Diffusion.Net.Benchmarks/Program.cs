@@ -6,6 +6,7 @@
 //   mnist-train      CS180 class-conditioned UNet (D = 64, batch 128) training throughput, fp32 and bf16, against the roof and its analytic FLOPs
 //   mnist-memory     RSS over 10,000 UNet steps of sampling (must stay flat)
 //   mnist-quality MODEL [D] [N]  agreement and feature distance of B.4 samples of a trained class-conditioned UNet under sampling variants
+//   mnist-compare D N SEEDS MODEL...  the main job's B.4 sampling of several trained class-conditioned UNets at several seeds (mean ± sd)
 //   mnist-reference-io DIR [MODEL]  weights and one forward pass of the class-conditioned UNet, for tools/pytorch_reference/check_mnist_unet.py
 //   deepfloyd-step   one IF stage-I UNet step at 64×64, batch 2, IF-I-M and IF-I-L sizes, fp32 and bf16, random weights (one child process each)
 //   deepfloyd-load   peak memory of loading IF-I-M fp16 safetensors into bf16 and fp32 (one child process each)
@@ -30,6 +31,7 @@ switch (suite)
     case "mnist-train": await MnistBenchmarks.TrainingThroughputAsync(); break;
     case "mnist-memory": await MnistBenchmarks.MemoryFlatnessAsync(args.Length > 1 ? int.Parse(args[1]) : 10_000); break;
     case "mnist-quality": await MnistBenchmarks.SamplingQualityAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 32, args.Length > 3 ? int.Parse(args[3]) : 200); break;
+    case "mnist-compare": await MnistBenchmarks.CompareModelsAsync(int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3]), args[4..]); break;
     case "mnist-reference-io": MnistBenchmarks.ReferenceIo(args[1], args.Length > 2 ? args[2] : null); break;
     case "deepfloyd-step": DeepFloydBenchmarks.StepAll(); break;
     case "deepfloyd-step-child": DeepFloydBenchmarks.StepChild(args[1], args[2]); break;

@@ -191,5 +191,5 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
     }
 
     private static string Describe(MnistRecipe r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Name}: D={r.Hidden}, {r.Training.Epochs} epochs, batch {r.Training.BatchSize}, lr {r.Training.LearningRate:0e0}, {r.Training.Precision}");
+        $"{r.Name}: D={r.Hidden}, {r.Training.Epochs} epochs, batch {r.Training.BatchSize}, lr {r.Training.LearningRate:0e0}, {r.Training.Precision}{(r.Training.EmaDecay is { } d ? $", EMA {d}" : "")}");
 }

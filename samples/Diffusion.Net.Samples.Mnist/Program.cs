@@ -6,6 +6,7 @@
 // Commands: main (default) | noising | denoiser | time | class | all
 // Options:  --out DIR (default out/mnist)  --preset quick|cs180  --epochs N  --hidden D  --precision fp32|bf16
 //           --seed N  --eval-samples N  --mnist DIR  --fresh (ignore existing checkpoints)
+//           --batch N  --lr RATE  --ema DECAY|off
 using System.Diagnostics;
 using System.Globalization;
 using Diffusion.Net;

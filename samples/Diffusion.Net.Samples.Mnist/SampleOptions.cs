@@ -12,11 +12,15 @@ internal sealed record SampleOptions
     public string Preset { get; init; } = "quick";
     public int? Epochs { get; init; }
     public int? Hidden { get; init; }
+    public int? Batch { get; init; }
+    public double? LearningRate { get; init; }
     public TrainingPrecision? Precision { get; init; }
     public long Seed { get; init; }
     public int EvalSamples { get; init; } = 200;
     public string? MnistDirectory { get; init; }
     public bool Fresh { get; init; }
+    public double? Ema { get; init; }
+    public bool EmaSet { get; init; }
 
     private static readonly string[] Commands = ["main", "noising", "denoiser", "time", "class", "all"];
 
@@ -38,6 +42,11 @@ internal sealed record SampleOptions
                         break;
                     case "--epochs": o = o with { Epochs = PositiveInt(Next(), "--epochs") }; break;
                     case "--hidden": o = o with { Hidden = PositiveInt(Next(), "--hidden") }; break;
+                    case "--batch": o = o with { Batch = PositiveInt(Next(), "--batch") }; break;
+                    case "--lr":
+                        var lr = double.Parse(Next(), CultureInfo.InvariantCulture);
+                        o = o with { LearningRate = lr > 0 && double.IsFinite(lr) ? lr : throw new ArgumentException("--lr must be positive.") };
+                        break;
                     case "--precision":
                         o = o with
                         {
@@ -53,6 +62,11 @@ internal sealed record SampleOptions
                     case "--eval-samples": o = o with { EvalSamples = PositiveInt(Next(), "--eval-samples") }; break;
                     case "--mnist": o = o with { MnistDirectory = Next() }; break;
                     case "--fresh": o = o with { Fresh = true }; break;
+                    case "--ema":
+                        var ema = Next();
+                        o = o with { EmaSet = true, Ema = ema == "off" ? null : double.Parse(ema, CultureInfo.InvariantCulture) };
+                        if (o.Ema is { } d && !(d > 0 && d < 1)) throw new ArgumentException("--ema takes a decay in (0, 1) or 'off'.");
+                        break;
                     case "-h" or "--help": Usage(); return null;
                     default:
                         if (args[i].StartsWith('-') || !Commands.Contains(args[i])) throw new ArgumentException($"Unknown argument '{args[i]}'.");
@@ -89,6 +103,9 @@ internal sealed record SampleOptions
             training = training with { Epochs = e, LearningRateDecayPerEpoch = recipe.Training.LearningRateDecayPerEpoch < 1 ? Math.Pow(0.1, 1.0 / e) : 1.0 };
         }
         if (Precision is { } p) training = training with { Precision = p };
+        if (Batch is { } b) training = training with { BatchSize = b };
+        if (LearningRate is { } rate) training = training with { LearningRate = rate };
+        if (EmaSet) training = training with { EmaDecay = Ema };
         return recipe with { Hidden = Hidden ?? recipe.Hidden, Training = training };
     }
 
@@ -100,5 +117,6 @@ internal sealed record SampleOptions
 
     private static void Usage() => Console.Error.WriteLine(
         "usage: Diffusion.Net.Samples.Mnist [main|noising|denoiser|time|class|all] [--out DIR] [--preset quick|cs180] [--epochs N] [--hidden D]\n" +
-        "                                   [--precision fp32|bf16] [--seed N] [--eval-samples N] [--mnist DIR] [--fresh]");
+        "                                   [--precision fp32|bf16] [--seed N] [--eval-samples N] [--mnist DIR] [--fresh]\n" +
+        "                                   [--batch N] [--lr RATE] [--ema DECAY|off]");
 }

@@ -12,11 +12,11 @@ public sealed class TrainingTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static MnistRecipe Tiny(TrainingPrecision precision, int epochs, string? dir) => new("tiny", MnistModelKind.ClassConditioned, 4,
+    private static MnistRecipe Tiny(TrainingPrecision precision, int epochs, string? dir, double? ema = null) => new("tiny", MnistModelKind.ClassConditioned, 4,
         new TrainerOptions
         {
             Epochs = epochs, BatchSize = 32, LearningRate = 2e-3, LearningRateDecayPerEpoch = 0.5, ItemsPerEpoch = 160, Seed = 11,
-            Precision = precision, CheckpointDirectory = dir, ProgressEvery = 1,
+            Precision = precision, CheckpointDirectory = dir, ProgressEvery = 1, EmaDecay = ema,
         });
 
     private static (ClassConditionalUNet Model, TrainingResult Result) Run(MnistRecipe recipe, MnistDataset data, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
@@ -27,25 +27,26 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Theory]
-    [InlineData(TrainingPrecision.Float32)]
-    [InlineData(TrainingPrecision.BFloat16)]
-    public async Task Resume_AfterAnEpochOrACancellation_IsBitIdenticalToAnUninterruptedRun(TrainingPrecision precision)
+    [InlineData(TrainingPrecision.Float32, null)]
+    [InlineData(TrainingPrecision.BFloat16, null)]
+    [InlineData(TrainingPrecision.BFloat16, 0.9)]
+    public async Task Resume_AfterAnEpochOrACancellation_IsBitIdenticalToAnUninterruptedRun(TrainingPrecision precision, double? ema)
     {
         var data = await MnistDataset.LoadAsync(MnistSplit.Test);
-        var (straight, straightResult) = Run(Tiny(precision, 3, Path.Combine(_dir, "a")), data);
+        var (straight, straightResult) = Run(Tiny(precision, 3, Path.Combine(_dir, "a"), ema), data);
 
         // Stop after epoch 1, then resume for the remaining epochs.
-        Run(Tiny(precision, 1, Path.Combine(_dir, "b")), data);
-        var (resumed, resumedResult) = Run(Tiny(precision, 3, Path.Combine(_dir, "b")), data);
+        Run(Tiny(precision, 1, Path.Combine(_dir, "b"), ema), data);
+        var (resumed, resumedResult) = Run(Tiny(precision, 3, Path.Combine(_dir, "b"), ema), data);
         resumedResult.ResumedFromEpoch.Should().Be(1);
 
         // Cancel in the middle of epoch 2, then resume.
         using var cts = new CancellationTokenSource();
         var cancelAt = new SyncProgress(p => { if (p.Epoch == 2 && p.Step == 3) cts.Cancel(); });
-        FluentActions.Invoking(() => Run(Tiny(precision, 3, Path.Combine(_dir, "c")), data, cancelAt, cts.Token)).Should().Throw<OperationCanceledException>();
+        FluentActions.Invoking(() => Run(Tiny(precision, 3, Path.Combine(_dir, "c"), ema), data, cancelAt, cts.Token)).Should().Throw<OperationCanceledException>();
         using (var checkpoint = SafetensorsFile.Open(Path.Combine(_dir, "c", DiffusionTrainer.CheckpointFileName)))
             checkpoint.Metadata["epochs_completed"].Should().Be("1", "the checkpoint of the last completed epoch survives the cancellation intact");
-        var (recovered, _) = Run(Tiny(precision, 3, Path.Combine(_dir, "c")), data);
+        var (recovered, _) = Run(Tiny(precision, 3, Path.Combine(_dir, "c"), ema), data);
 
         foreach (var (name, expected) in straight.state_dict())
         {
@@ -77,6 +78,36 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public async Task WithEma_TheRunHandsOutTheAverage_WhichTheEpochCallbackSees_AndTrainingContinuesOnTheRawWeights()
+    {
+        var data = await MnistDataset.LoadAsync(MnistSplit.Test);
+        var dir = Path.Combine(_dir, "ema");
+        var recipe = Tiny(TrainingPrecision.Float32, 2, dir, ema: 0.9);
+        var model = (ClassConditionalUNet)MnistTraining.CreateModel(recipe);
+        var seen = new Dictionary<int, Tensor>();
+        const string probe = "fc1_t.fc1.weight";
+        var trainer = MnistTraining.CreateTrainer(recipe, model, e => seen[e] = model.state_dict()[probe].detach().clone());
+        trainer.Train(data);
+
+        using var checkpoint = SafetensorsFile.Open(Path.Combine(dir, DiffusionTrainer.CheckpointFileName));
+        using var average = checkpoint.Read($"ema.{probe}");
+        using var raw = checkpoint.Read($"model.{probe}");
+        // 10 steps of training: the average lags the raw weights, so the two must differ.
+        (average - raw).abs().max().item<float>().Should().BeGreaterThan(1e-5f, "the average must not be the raw weights");
+        TensorAssert.BitIdentical(model.state_dict()[probe], average, "the trained network holds the average");
+        TensorAssert.BitIdentical(seen[2], average, "the epoch callback samples with the average");
+        using (var handedOut = SafetensorsFile.Open(Path.Combine(dir, DiffusionTrainer.ModelFileName)))
+        using (var file = handedOut.Read(probe))
+            TensorAssert.BitIdentical(file, average, "model.safetensors holds the average");
+
+        // The same run without the average ends on the raw weights, bit for bit: the callback's swap did not disturb training.
+        var plain = (ClassConditionalUNet)MnistTraining.CreateModel(Tiny(TrainingPrecision.Float32, 2, null));
+        MnistTraining.CreateTrainer(Tiny(TrainingPrecision.Float32, 2, null), plain).Train(data);
+        foreach (var (name, t) in plain.named_parameters()) TensorAssert.BitIdentical(checkpoint.Read($"model.{name}"), t, name);
+        foreach (var t in seen.Values) t.Dispose();
+    }
+
+    [Fact]
     public async Task ResumingWithOtherOptions_IsRefused_NamingThem()
     {
         var data = await MnistDataset.LoadAsync(MnistSplit.Test);
@@ -84,6 +115,7 @@ public sealed class TrainingTests : IDisposable
         Run(Tiny(TrainingPrecision.Float32, 1, dir), data);
         var changed = Tiny(TrainingPrecision.Float32, 2, dir) with { Training = Tiny(TrainingPrecision.Float32, 2, dir).Training with { BatchSize = 16 } };
         FluentActions.Invoking(() => Run(changed, data)).Should().Throw<InvalidOperationException>().WithMessage("*batch=32*batch=16*");
+        FluentActions.Invoking(() => Run(Tiny(TrainingPrecision.Float32, 2, dir, ema: 0.99), data)).Should().Throw<InvalidOperationException>().WithMessage("*ema=0.99*");
     }
 
     [Fact]

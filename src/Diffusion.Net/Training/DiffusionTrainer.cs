@@ -10,8 +10,9 @@ namespace Diffusion.Net;
 /// <summary>
 /// A training loop for any network and objective: shuffled mini-batches from a seeded generator, Adam with an
 /// optional per-epoch exponential learning-rate decay, float32 or bfloat16 compute, progress and cancellation,
-/// an atomic checkpoint after every epoch (weights, optimizer, learning rate, both generators, loss history), and
-/// resume that continues bit-identically to an uninterrupted run.
+/// an optional exponential moving average of the weights, an atomic checkpoint after every epoch (weights, optimizer,
+/// average, learning rate, both generators, loss history), and resume that continues bit-identically to an
+/// uninterrupted run.
 /// </summary>
 /// <remarks>
 /// Two generators drive all randomness: one for the data order, one for everything the objective draws. A
@@ -22,7 +23,10 @@ public sealed class DiffusionTrainer
     /// <summary>The checkpoint file inside <see cref="TrainerOptions.CheckpointDirectory"/>.</summary>
     public const string CheckpointFileName = "checkpoint.safetensors";
 
-    /// <summary>The float32 weights (PyTorch state-dict names) written beside the checkpoint.</summary>
+    /// <summary>
+    /// The float32 weights to sample with (PyTorch state-dict names), written beside the checkpoint: the moving average
+    /// when <see cref="TrainerOptions.EmaDecay"/> is set, otherwise the last step's weights.
+    /// </summary>
     public const string ModelFileName = "model.safetensors";
 
     /// <summary>The loss history CSV written beside the checkpoint.</summary>
@@ -54,8 +58,9 @@ public sealed class DiffusionTrainer
 
     /// <summary>
     /// Called on the training thread after each epoch's checkpoint, with the 1-based epoch and the network in evaluation
-    /// mode (float32 weights are not restored yet in bfloat16 runs, so it samples in bfloat16); training mode is
-    /// restored afterwards. Use it for per-epoch samples.
+    /// mode holding the weights it would hand out now (the moving average when there is one; in the training precision,
+    /// so a bfloat16 run samples in bfloat16); the training weights and mode are restored afterwards. Use it for
+    /// per-epoch samples.
     /// </summary>
     public Action<int>? EpochCompleted { get; init; }
 
@@ -86,12 +91,13 @@ public sealed class DiffusionTrainer
         using var optimizer = new AdamOptimizer(_model.named_parameters(), options.LearningRate);
         using var dataGenerator = new Generator((ulong)options.Seed, CPU);
         using var noiseGenerator = new Generator((ulong)options.Seed ^ 0x5DEECE66DUL, CPU);
+        using var ema = options.EmaDecay is { } decay ? new ExponentialMovingAverage(optimizer.MasterWeights(), decay) : null;
         var history = new LossHistory();
         int startEpoch = 0;
         double learningRate = options.LearningRate;
         if (checkpointPath is not null && options.Resume && File.Exists(checkpointPath))
         {
-            (startEpoch, learningRate) = LoadCheckpoint(checkpointPath, optimizer, dataGenerator, noiseGenerator, history);
+            (startEpoch, learningRate) = LoadCheckpoint(checkpointPath, optimizer, ema, dataGenerator, noiseGenerator, history);
             _logger.LogInformation("Resuming after epoch {Epoch} from {Path}", startEpoch, checkpointPath);
         }
         optimizer.LearningRate = learningRate;
@@ -120,6 +126,7 @@ public sealed class DiffusionTrainer
                     var loss = _objective.Loss(batch, noiseGenerator);
                     loss.backward();
                     optimizer.Step();
+                    ema?.Update(optimizer.StepCount);
                     double value = loss.item<float>();
                     if (!double.IsFinite(value)) throw new InvalidOperationException($"The loss became {value} at epoch {epoch + 1}, step {step + 1}; lower the learning rate.");
                     history.Add(new LossPoint(optimizer.StepCount, epoch + 1, value));
@@ -139,7 +146,7 @@ public sealed class DiffusionTrainer
                 // PyTorch's ExponentialLR.step() after every epoch: lr ← lr · γ.
                 learningRate *= options.LearningRateDecayPerEpoch;
                 optimizer.LearningRate = learningRate;
-                if (checkpointPath is not null) SaveCheckpoint(checkpointPath, epoch + 1, learningRate, optimizer, dataGenerator, noiseGenerator, history);
+                if (checkpointPath is not null) SaveCheckpoint(checkpointPath, epoch + 1, learningRate, optimizer, ema, dataGenerator, noiseGenerator, history);
                 double epochMean = history.EpochMean(epoch + 1);
                 _logger.LogInformation("Epoch {Epoch}/{Epochs}: mean loss {Loss:0.00000}", epoch + 1, options.Epochs, epochMean);
                 progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, stepsPerEpoch, stepsPerEpoch, optimizer.StepCount,
@@ -147,9 +154,15 @@ public sealed class DiffusionTrainer
                     windowImages / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds), clock.Elapsed, true));
                 if (EpochCompleted is not null)
                 {
+                    var live = ema?.Snapshot(_model);
+                    ema?.CopyTo(_model);
                     _model.eval();
                     try { EpochCompleted(epoch + 1); }
-                    finally { _model.train(); }
+                    finally
+                    {
+                        if (live is not null) Restore(live);
+                        _model.train();
+                    }
                 }
             }
         }
@@ -158,10 +171,12 @@ public sealed class DiffusionTrainer
             _model.eval();
             if (bf16) RestoreFloat32(optimizer);
         }
+        // A completed run hands out the average; a cancelled one keeps its training weights for inspection.
+        ema?.CopyTo(_model);
         if (options.CheckpointDirectory is not null)
         {
             history.SaveCsv(Path.Combine(options.CheckpointDirectory, LossCsvFileName));
-            SaveModel(Path.Combine(options.CheckpointDirectory, ModelFileName));
+            SaveModel(Path.Combine(options.CheckpointDirectory, ModelFileName), null);
         }
         return new TrainingResult(history, options.Epochs, startEpoch, clock.Elapsed, imagesThisRun / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
     }
@@ -175,14 +190,24 @@ public sealed class DiffusionTrainer
             if (masters.TryGetValue(name, out var m)) p.copy_(m);
     }
 
-    private void SaveModel(string path)
+    private void Restore(Dictionary<string, Tensor> live)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, p) in _model.named_parameters())
+            if (live.TryGetValue(name, out var value)) p.copy_(value);
+        foreach (var value in live.Values) value.Dispose();
+    }
+
+    /// <summary>Writes the state dict in float32, with <paramref name="weights"/> (masters or average) in place of the parameters they name.</summary>
+    private void SaveModel(string path, IReadOnlyDictionary<string, Tensor>? weights)
     {
         using var scope = NewDisposeScope();
-        var tensors = _model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.is_floating_point() ? kv.Value.to(ScalarType.Float32) : kv.Value);
+        var tensors = _model.state_dict().ToDictionary(kv => kv.Key,
+            kv => weights is not null && weights.TryGetValue(kv.Key, out var w) ? w : kv.Value.is_floating_point() ? kv.Value.to(ScalarType.Float32) : kv.Value);
         SafetensorsWriter.Save(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
     }
 
-    private void SaveCheckpoint(string path, int epochsCompleted, double learningRate, AdamOptimizer optimizer,
+    private void SaveCheckpoint(string path, int epochsCompleted, double learningRate, AdamOptimizer optimizer, ExponentialMovingAverage? ema,
         Generator dataGenerator, Generator noiseGenerator, LossHistory history)
     {
         using var scope = NewDisposeScope();
@@ -191,6 +216,7 @@ public sealed class DiffusionTrainer
         foreach (var (name, t) in _model.state_dict())
             tensors[$"model.{name}"] = masters.TryGetValue(name, out var m) ? m : t;
         foreach (var (name, t) in optimizer.StateTensors()) tensors[$"optimizer.{name}"] = t;
+        if (ema is not null) foreach (var (name, t) in ema.StateTensors()) tensors[name] = t;
         tensors["rng.data"] = dataGenerator.get_state();
         tensors["rng.noise"] = noiseGenerator.get_state();
         tensors["history.step"] = tensor(history.Points.Select(p => p.Step).ToArray());
@@ -208,10 +234,10 @@ public sealed class DiffusionTrainer
         };
         SafetensorsWriter.Save(path, tensors, metadata);
         history.SaveCsv(Path.Combine(Path.GetDirectoryName(path)!, LossCsvFileName));
-        SaveModel(Path.Combine(Path.GetDirectoryName(path)!, ModelFileName));
+        SaveModel(Path.Combine(Path.GetDirectoryName(path)!, ModelFileName), ema?.Weights ?? masters);
     }
 
-    private (int Epoch, double LearningRate) LoadCheckpoint(string path, AdamOptimizer optimizer, Generator dataGenerator, Generator noiseGenerator, LossHistory history)
+    private (int Epoch, double LearningRate) LoadCheckpoint(string path, AdamOptimizer optimizer, ExponentialMovingAverage? ema, Generator dataGenerator, Generator noiseGenerator, LossHistory history)
     {
         using var file = SafetensorsFile.Open(path);
         if (!file.Metadata.TryGetValue("format", out var format) || format != Format)
@@ -237,6 +263,7 @@ public sealed class DiffusionTrainer
         foreach (var (name, _) in _model.named_parameters())
             if (!stateTensors.ContainsKey($"master.{name}") && file.Tensors.ContainsKey($"model.{name}")) stateTensors[$"master.{name}"] = file.Read($"model.{name}", ScalarType.Float32);
         optimizer.LoadState(stateTensors, long.Parse(file.Metadata["adam_step"], CultureInfo.InvariantCulture));
+        ema?.Load(name => file.Tensors.ContainsKey(name) ? file.Read(name, ScalarType.Float32) : null);
         dataGenerator.set_state(file.Read("rng.data"));
         noiseGenerator.set_state(file.Read("rng.noise"));
         var steps = file.Read("history.step").data<long>().ToArray();
@@ -248,5 +275,5 @@ public sealed class DiffusionTrainer
     }
 
     private string Fingerprint(TrainerOptions o) => string.Create(CultureInfo.InvariantCulture,
-        $"batch={o.BatchSize};lr={o.LearningRate:R};decay={o.LearningRateDecayPerEpoch:R};seed={o.Seed};precision={o.Precision};items={o.ItemsPerEpoch};droplast={o.DropLast};objective={_objective.Name}");
+        $"batch={o.BatchSize};lr={o.LearningRate:R};decay={o.LearningRateDecayPerEpoch:R};seed={o.Seed};precision={o.Precision};items={o.ItemsPerEpoch};droplast={o.DropLast};objective={_objective.Name}{(o.EmaDecay is { } d ? $";ema={d:R}" : "")}");
 }

@@ -54,6 +54,12 @@ public sealed record TrainerOptions
     /// <summary>Train on at most this many items per epoch (a prefix of the shuffled order; null = all).</summary>
     public int? ItemsPerEpoch { get; init; }
 
+    /// <summary>
+    /// Keep an exponential moving average of the weights with this decay (e.g. 0.999) and hand it out as the trained
+    /// network (see <see cref="ExponentialMovingAverage"/>); null = no average, the last step's weights.
+    /// </summary>
+    public double? EmaDecay { get; init; }
+
     /// <summary>Throws if a value is out of range.</summary>
     public void Validate()
     {
@@ -63,6 +69,7 @@ public sealed record TrainerOptions
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Must be positive.");
         if (!(LearningRateDecayPerEpoch > 0 && LearningRateDecayPerEpoch <= 1)) throw new ArgumentOutOfRangeException(nameof(LearningRateDecayPerEpoch), LearningRateDecayPerEpoch, "Must lie in (0, 1].");
         if (!Enum.IsDefined(Precision)) throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "Unknown precision.");
+        if (EmaDecay is { } d && !(d > 0 && d < 1)) throw new ArgumentOutOfRangeException(nameof(EmaDecay), EmaDecay, "The EMA decay must lie in (0, 1).");
         if (ItemsPerEpoch is < 1) throw new ArgumentOutOfRangeException(nameof(ItemsPerEpoch), ItemsPerEpoch, "Must be positive.");
     }
 }
