@@ -111,17 +111,8 @@ internal static class MnistBenchmarks
         {
             model.to(v.Network);
             var sw = Stopwatch.StartNew();
-            var batches = new List<Tensor>();
-            for (int start = 0; start < requested.Length; start += 100)
-            {
-                var chunk = requested.Skip(start).Take(100).ToArray();
-                var pipeline = MnistSampling.ClassConditioned(model, chunk, v.Gamma)
-                    .WithSampler(new DdpmSampler(new DdpmSamplerOptions { Variance = v.Variance, DataRange = (0, 1) }));
-                using var r = pipeline.Run(new DiffusionRunOptions { Seed = 1000 + start, DType = v.State });
-                batches.Add(MnistSampling.Threshold(r.Sample.to(ScalarType.Float32)));
-            }
-            using var all = cat(batches, 0);
-            foreach (var b in batches) b.Dispose();
+            using var all = SampleInBatches(requested, 1000, v.State, chunk => MnistSampling.ClassConditioned(model, chunk, v.Gamma)
+                .WithSampler(new DdpmSampler(new DdpmSamplerOptions { Variance = v.Variance, DataRange = (0, 1) })));
             var q = evaluator.Evaluate(all, requested, seed: 0);
             Console.WriteLine(FormattableString.Invariant(
                 $"| {v.Name} | {q.ClassAgreement:P1} | {q.MeanConfidence:P1} | {q.FrechetDistance:0.0} | {q.RealFrechetDistance:0.0} | {q.FrechetRatio:0.00} | {sw.Elapsed.TotalSeconds:0} |"));
@@ -149,15 +140,7 @@ internal static class MnistBenchmarks
             var qualities = new List<MnistQuality>();
             for (int s = 0; s < seeds; s++)
             {
-                var batches = new List<Tensor>();
-                for (int start = 0; start < requested.Length; start += 100)
-                {
-                    var chunk = requested.Skip(start).Take(100).ToArray();
-                    using var r = MnistSampling.ClassConditioned(model, chunk).Run(new DiffusionRunOptions { Seed = s * 10000 + 1000 + start, DType = ScalarType.Float32 });
-                    batches.Add(MnistSampling.Threshold(r.Sample.to(ScalarType.Float32)));
-                }
-                using var all = cat(batches, 0);
-                foreach (var b in batches) b.Dispose();
+                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk));
                 qualities.Add(evaluator.Evaluate(all, requested, seed: 0));
             }
             var ratios = qualities.Select(q => q.FrechetRatio).ToArray();
@@ -165,6 +148,20 @@ internal static class MnistBenchmarks
             Console.WriteLine(FormattableString.Invariant(
                 $"| {path} | {qualities.Average(q => q.ClassAgreement):P1} | {string.Join(", ", qualities.Select(q => q.FrechetDistance.ToString("0.0", CultureInfo.InvariantCulture)))} | {qualities[0].RealFrechetDistance:0.0} | {mean:0.00} ± {sd:0.00} |"));
         }
+    }
+
+    /// <summary>Samples <paramref name="requested"/> digits in batches of 100 (seed = <paramref name="seedBase"/> + batch start), clamped to [0, 1].</summary>
+    private static Tensor SampleInBatches(int[] requested, long seedBase, ScalarType state, Func<int[], DiffusionPipeline> pipeline)
+    {
+        var batches = new List<Tensor>();
+        for (int start = 0; start < requested.Length; start += 100)
+        {
+            using var r = pipeline(requested.Skip(start).Take(100).ToArray()).Run(new DiffusionRunOptions { Seed = seedBase + start, DType = state });
+            batches.Add(MnistSampling.Threshold(r.Sample.to(ScalarType.Float32)));
+        }
+        var all = cat(batches, 0);
+        foreach (var b in batches) b.Dispose();
+        return all;
     }
 
     public static void ReferenceIo(string folder, string? modelPath)

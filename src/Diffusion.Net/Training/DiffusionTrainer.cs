@@ -154,7 +154,7 @@ public sealed class DiffusionTrainer
                     windowImages / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds), clock.Elapsed, true));
                 if (EpochCompleted is not null)
                 {
-                    var live = ema?.Snapshot(_model);
+                    var live = ema is null ? null : Snapshot();
                     ema?.CopyTo(_model);
                     _model.eval();
                     try { EpochCompleted(epoch + 1); }
@@ -188,6 +188,13 @@ public sealed class DiffusionTrainer
         var masters = optimizer.MasterWeights();
         foreach (var (name, p) in _model.named_parameters())
             if (masters.TryGetValue(name, out var m)) p.copy_(m);
+    }
+
+    /// <summary>A copy of the training weights, to put back after the epoch callback has used the average.</summary>
+    private Dictionary<string, Tensor> Snapshot()
+    {
+        using var noGrad = no_grad();
+        return _model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
     }
 
     private void Restore(Dictionary<string, Tensor> live)

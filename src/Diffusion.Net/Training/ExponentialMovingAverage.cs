@@ -77,14 +77,6 @@ public sealed class ExponentialMovingAverage : IDisposable
     /// <summary>The state tensors by checkpoint name (<c>ema.N</c>).</summary>
     public IEnumerable<KeyValuePair<string, Tensor>> StateTensors() => _state.Select(s => new KeyValuePair<string, Tensor>($"ema.{s.Name}", s.Average));
 
-    /// <summary>A copy of the live values of <paramref name="model"/>'s averaged parameters, to put back after using the average.</summary>
-    internal Dictionary<string, Tensor> Snapshot(nn.Module model)
-    {
-        var names = _state.Select(s => s.Name).ToHashSet();
-        using var noGrad = no_grad();
-        return model.named_parameters().Where(p => names.Contains(p.name)).ToDictionary(p => p.name, p => p.parameter.detach().clone());
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
