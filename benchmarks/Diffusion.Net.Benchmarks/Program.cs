@@ -4,6 +4,7 @@
 //
 //   roof             fp32 and bf16 GEMM throughput (2048² matmul), the roof for the others
 //   mnist-train      CS180 class-conditioned UNet (D = 64, batch 128) training throughput, fp32 and bf16, against the roof and its analytic FLOPs
+//   mnist-steps nchw|nhwc fp32|bf16 [STEPS]  a few D = 64 training steps, for ONEDNN_VERBOSE=1 and tools/onednn_profile.py
 //   mnist-memory     RSS over 10,000 UNet steps of sampling (must stay flat)
 //   mnist-quality MODEL [D] [N]  agreement and feature distance of B.4 samples of a trained class-conditioned UNet under sampling variants
 //   mnist-compare D N SEEDS MODEL...  the main job's B.4 sampling of several trained class-conditioned UNets at several seeds (mean ± sd)
@@ -29,6 +30,7 @@ switch (suite)
         break;
     case "roof": Harness.Roof(); break;
     case "mnist-train": await MnistBenchmarks.TrainingThroughputAsync(); break;
+    case "mnist-steps": await MnistBenchmarks.TrainingStepsAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 12); break;
     case "mnist-memory": await MnistBenchmarks.MemoryFlatnessAsync(args.Length > 1 ? int.Parse(args[1]) : 10_000); break;
     case "mnist-quality": await MnistBenchmarks.SamplingQualityAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 32, args.Length > 3 ? int.Parse(args[3]) : 200); break;
     case "mnist-compare": await MnistBenchmarks.CompareModelsAsync(int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3]), args[4..]); break;

@@ -145,4 +145,58 @@ public sealed class ModelTests : IDisposable
         a.shape.Should().Equal(10, 1, 28, 28);
         TensorAssert.BitIdentical(a, b);
     }
+
+    [Fact]
+    public void ChannelsLastLayout_ComputesTheSameNetwork_ForwardAndBackward_InBothBatchNormModes()
+    {
+        random.manual_seed(8);
+        using var model = new ClassConditionalUNet(1, 16);
+        model.ChannelsLast.Should().BeTrue("NHWC is the default: it is the faster layout on CPU");
+        using var scope = NewDisposeScope();
+        var x = randn(4, 1, 28, 28);
+        var c = tensor(new long[] { 0, 3, -1, 9 });
+        var t = tensor(new float[] { 0.1f, 0.4f, 0.7f, 1f });
+        foreach (bool training in new[] { true, false })
+        {
+            model.train(training);
+            var (outNchw, gradsNchw) = ForwardBackward(false);
+            var (outNhwc, gradsNhwc) = ForwardBackward(true);
+            // Same arithmetic in another summation order: float32 rounding apart, nothing else.
+            TensorAssert.Close(outNhwc, outNchw, 1e-4, 1e-4, $"output (train = {training})");
+            outNhwc.is_contiguous().Should().BeTrue("callers get an ordinary NCHW tensor back");
+            foreach (var (name, g) in gradsNchw)
+                TensorAssert.Close(gradsNhwc[name], g, 1e-4, 1e-3, $"gradient of {name} (train = {training})");
+        }
+
+        (Tensor Output, Dictionary<string, Tensor> Grads) ForwardBackward(bool channelsLast)
+        {
+            model.ChannelsLast = channelsLast;
+            model.zero_grad();
+            var y = model.forward(x, c, t);
+            y.square().mean().backward();
+            return (y.detach(), model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone()));
+        }
+    }
+
+    [Fact]
+    public void ChannelsLastLayout_IsCarriedByTheBlocks_AndItsGeluMatchesThePlainOne()
+    {
+        random.manual_seed(9);
+        using var scope = NewDisposeScope();
+        var x = randn(2, 8, 14, 14);
+        var nhwc = NhwcLayout.To(x);
+        NhwcLayout.Is(nhwc).Should().BeTrue();
+        NhwcLayout.Is(x).Should().BeFalse();
+        nhwc.stride().Should().Equal(14 * 14 * 8, 1, 14 * 8, 8);
+        TensorAssert.BitIdentical(nhwc, x);
+        NhwcLayout.To(randn(2, 1, 4, 4)).stride().Should().Equal(new long[] { 16, 16, 4, 1 }, "one channel has no second layout");
+        var gelu = NhwcLayout.Gelu(nhwc);
+        NhwcLayout.Is(gelu).Should().BeTrue();
+        TensorAssert.Close(gelu, nn.functional.gelu(x), 1e-6);
+
+        using var block = new Conv(8, 8);
+        NhwcLayout.Is(block.forward(x)).Should().BeTrue();
+        using var model = new ClassConditionalUNet(1, 8) { ChannelsLast = false };
+        model.modules().OfType<ConvNormGelu>().Should().OnlyContain(b => !b.ChannelsLast, "the network's switch reaches every block");
+    }
 }

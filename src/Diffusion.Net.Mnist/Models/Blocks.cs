@@ -20,8 +20,15 @@ public abstract class ConvNormGelu : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Whether this block runs NHWC (set for the whole network by <see cref="UNetBackbone.ChannelsLast"/>).</summary>
+    internal bool ChannelsLast { get; set; } = true;
+
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => functional.gelu(norm.forward(conv.forward(x)));
+    public override Tensor forward(Tensor x)
+    {
+        if (ChannelsLast) x = NhwcLayout.To(x);
+        return NhwcLayout.Gelu(norm.forward(conv.forward(x)));
+    }
 }
 
 /// <summary>(1) Conv: Conv2d(k=3, s=1, p=1) → BatchNorm2d → GELU; H×W unchanged.</summary>

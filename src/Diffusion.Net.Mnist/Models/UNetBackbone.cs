@@ -46,6 +46,24 @@ public abstract class UNetBackbone : Module<Tensor, Tensor>
     public long Hidden { get; }
 
     /// <summary>
+    /// Whether the convolution blocks run in NHWC ("channels last") layout; on by default. On CPU, oneDNN then uses
+    /// its NHWC kernels and drops the reorders between NCHW and its blocked layout: training is 10–16% faster here
+    /// (docs/performance.md). Inputs, outputs and saved weights stay NCHW; results differ from the NCHW path by float
+    /// rounding only (different summation orders).
+    /// </summary>
+    public bool ChannelsLast
+    {
+        get => _channelsLast;
+        set
+        {
+            _channelsLast = value;
+            foreach (var block in modules().OfType<ConvNormGelu>()) block.ChannelsLast = value;
+        }
+    }
+
+    private bool _channelsLast = true;
+
+    /// <summary>
     /// Runs <paramref name="network"/> in the dtype of this model's parameters and returns its output in the dtype of
     /// <paramref name="sample"/>: a bfloat16 network can then serve a float32 sampling state. Keeping the state in
     /// float32 matters: 300 DDPM updates of a bfloat16 state (8-bit mantissa, coefficients ≈ 1) accumulate rounding
