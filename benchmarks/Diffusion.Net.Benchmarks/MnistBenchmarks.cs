@@ -46,11 +46,8 @@ internal static class MnistBenchmarks
                 // The machine is a shared VM whose speed drifts over minutes: the roof is measured right before each
                 // run, as the best of three, so a slow spell does not pass for a low roof.
                 double roof = Enumerable.Range(0, 3).Max(_ => Harness.Gemm(dt));
-                var recipe = MnistRecipes.ClassConditioned with { Training = MnistRecipes.ClassConditioned.Training with { Epochs = 1, ItemsPerEpoch = 128 * 60, Precision = precision, ProgressEvery = 10, Seed = 1 } };
-                var model = MnistTraining.CreateModel(recipe);
-                model.ChannelsLast = channelsLast;
                 var windows = new List<(double Rate, double Loss)>();
-                MnistTraining.CreateTrainer(recipe, model).Train(train, new SyncProgress(p => windows.Add((p.ImagesPerSecond, p.Loss))));
+                TrainCs180Steps(train, precision, channelsLast, steps: 60, progressEvery: 10, new SyncProgress(p => windows.Add((p.ImagesPerSecond, p.Loss))));
                 // The first window holds warm-up (allocator, oneDNN primitive creation): drop it, take the median of the rest.
                 var steady = windows.Skip(1).Select(w => w.Rate).Order().ToList();
                 double rate = steady[steady.Count / 2];
@@ -73,11 +70,17 @@ internal static class MnistBenchmarks
         bool channelsLast = layout switch { "nhwc" => true, "nchw" => false, _ => throw new ArgumentException($"Unknown layout '{layout}' (nchw or nhwc).", nameof(layout)) };
         var p = precision switch { "fp32" => TrainingPrecision.Float32, "bf16" => TrainingPrecision.BFloat16, _ => throw new ArgumentException($"Unknown precision '{precision}' (fp32 or bf16).", nameof(precision)) };
         var train = await MnistDataset.LoadAsync(MnistSplit.Train);
-        var recipe = MnistRecipes.ClassConditioned with { Training = MnistRecipes.ClassConditioned.Training with { Epochs = 1, ItemsPerEpoch = 128 * steps, Precision = p, ProgressEvery = steps, Seed = 1 } };
-        var model = MnistTraining.CreateModel(recipe);
-        model.ChannelsLast = channelsLast;
-        var result = MnistTraining.CreateTrainer(recipe, model).Train(train);
+        var result = TrainCs180Steps(train, p, channelsLast, steps, progressEvery: steps, progress: null);
         Console.Error.WriteLine(FormattableString.Invariant($"{layout} {precision}: {steps} steps, {result.Elapsed.TotalMilliseconds / steps:0} ms per step including warm-up"));
+    }
+
+    /// <summary>Trains a fresh CS180 class-conditioned UNet (D = 64, batch 128, seed 1) for <paramref name="steps"/> steps.</summary>
+    private static TrainingResult TrainCs180Steps(MnistDataset train, TrainingPrecision precision, bool channelsLast, int steps, int progressEvery, IProgress<TrainingProgress>? progress)
+    {
+        var recipe = MnistRecipes.ClassConditioned with { Training = MnistRecipes.ClassConditioned.Training with { Epochs = 1, ItemsPerEpoch = 128 * steps, Precision = precision, ProgressEvery = progressEvery, Seed = 1 } };
+        using var model = MnistTraining.CreateModel(recipe);
+        model.ChannelsLast = channelsLast;
+        return MnistTraining.CreateTrainer(recipe, model).Train(train, progress);
     }
 
     public static async Task MemoryFlatnessAsync(int unetSteps)
