@@ -151,29 +151,45 @@ internal static class MnistBenchmarks
     /// </summary>
     public static async Task CompareModelsAsync(int hidden, int samples, int seeds, IReadOnlyList<string> modelPaths)
     {
+        // "--limited" first: γ = 5 only inside MnistSampling.LimitedGuidanceInterval (same seeds, same evaluation).
+        (long Min, long Max)? interval = modelPaths.Count > 0 && modelPaths[0] == "--limited" ? MnistSampling.LimitedGuidanceInterval : null;
+        if (interval is not null) modelPaths = modelPaths.Skip(1).ToList();
         Console.WriteLine($"Machine: {Harness.Machine()}");
         var train = await MnistDataset.LoadAsync(MnistSplit.Train);
         var test = await MnistDataset.LoadAsync(MnistSplit.Test);
         var evaluator = MnistEvaluator.LoadOrTrain(train, test, MnistEvaluator.DefaultCachePath());
         var requested = MnistSampling.EachDigit(samples / 10);
         Console.WriteLine($"{samples} samples per run ({samples / 10} per digit), sampling seeds s·10000 + 1000 + batch start for s = 0…{seeds - 1}, evaluator seed 0");
-        Console.WriteLine("| model | class agreement (mean) | feature distance per seed | real digits | ratio mean ± sd |");
-        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine(interval is { } i ? $"Guidance: CFG 5 only for t in [{i.Min}, {i.Max}], conditional elsewhere" : "Guidance: Algorithm B.4, CFG 5 at every step");
+        // Ink share (pixels > 0.5): how bold the strokes are, the visible face of guidance's lost variety.
+        double realInk;
+        using (var realImages = test.Images(arange(test.Count, dtype: ScalarType.Int64))) realInk = InkShare(realImages);
+        Console.WriteLine(FormattableString.Invariant($"Ink share (pixels > 0.5) of the 10,000 test digits: {realInk:P1}"));
+        Console.WriteLine("| model | class agreement (mean) | ink share (mean) | feature distance per seed | real digits | ratio mean ± sd |");
+        Console.WriteLine("|---|---|---|---|---|---|");
         foreach (var path in modelPaths)
         {
             using var model = (ClassConditionalUNet)MnistTraining.Load(MnistRecipes.Quick with { Hidden = hidden }, path);
             model.to(ScalarType.BFloat16);
             var qualities = new List<MnistQuality>();
+            var ink = new List<double>();
             for (int s = 0; s < seeds; s++)
             {
-                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk));
+                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, guidanceInterval: interval));
                 qualities.Add(evaluator.Evaluate(all, requested, seed: 0));
+                ink.Add(InkShare(all));
             }
             var ratios = qualities.Select(q => q.FrechetRatio).ToArray();
             double mean = ratios.Average(), sd = Math.Sqrt(ratios.Sum(r => (r - mean) * (r - mean)) / Math.Max(1, ratios.Length - 1));
             Console.WriteLine(FormattableString.Invariant(
-                $"| {path} | {qualities.Average(q => q.ClassAgreement):P1} | {string.Join(", ", qualities.Select(q => q.FrechetDistance.ToString("0.0", CultureInfo.InvariantCulture)))} | {qualities[0].RealFrechetDistance:0.0} | {mean:0.00} ± {sd:0.00} |"));
+                $"| {path} | {qualities.Average(q => q.ClassAgreement):P1} | {ink.Average():P1} | {string.Join(", ", qualities.Select(q => q.FrechetDistance.ToString("0.0", CultureInfo.InvariantCulture)))} | {qualities[0].RealFrechetDistance:0.0} | {mean:0.00} ± {sd:0.00} |"));
         }
+    }
+
+    private static double InkShare(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        return images.gt(0.5).to(ScalarType.Float64).mean().item<double>();
     }
 
     /// <summary>Samples <paramref name="requested"/> digits in batches of 100 (seed = <paramref name="seedBase"/> + batch start), clamped to [0, 1].</summary>

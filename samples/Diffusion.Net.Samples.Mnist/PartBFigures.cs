@@ -135,34 +135,66 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         using (var shown = MnistSampling.Threshold(run.Sample.to(ScalarType.Float32)))
             ImageGrid.Save(Out("digits.png"), shown, 10, _grid with { Title = $"4 of each digit, CFG 5 ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)", Labels = labels });
         SaveGif(Out("denoising.gif"), run);
+        using (var limited = MnistSampling.ClassConditioned(model, digits, guidanceInterval: MnistSampling.LimitedGuidanceInterval).Run(RunOptions(model, recipe), reporter))
+        using (var shown = MnistSampling.Threshold(limited.Sample.to(ScalarType.Float32)))
+        {
+            ImageGrid.Save(Out("digits-limited-guidance.png"), shown, 10, _grid with
+            {
+                Title = string.Create(CultureInfo.InvariantCulture, $"Same seeds, CFG 5 only for t <= {MnistSampling.LimitedGuidanceInterval.Max} ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)"),
+                Labels = labels,
+            });
+        }
         File.Copy(Out(recipe.Name, "4-class-loss.png"), Out("loss.png"), overwrite: true);
 
         if (evaluator is null) return;
         Evaluate(model, recipe, evaluator, Out("evaluation.json"), recipe.Training.Epochs, result);
     }
 
+    /// <summary>
+    /// Measures B.4 as specified (γ = 5 at every step) and, with --limited-guidance, the same γ limited to the lower half
+    /// of the schedule (<see cref="MnistSampling.LimitedGuidanceInterval"/>) on the same seeds; writes both to
+    /// <paramref name="path"/>. The second evaluation is opt-in because it costs ≈ 45 s, which the main job's
+    /// 10-minute budget on 2 cores does not have to spare on a first run.
+    /// </summary>
     private void Evaluate(ClassConditionalUNet model, MnistRecipe recipe, MnistEvaluator evaluator, string path, int epoch, TrainingResult? result)
     {
         int perDigit = Math.Max(1, options.EvalSamples / 10);
-        Console.WriteLine($"Evaluating {perDigit * 10} samples after epoch {epoch} (Algorithm B.4, CFG 5, {perDigit} per digit):");
+        var interval = MnistSampling.LimitedGuidanceInterval;
+        Console.WriteLine($"Evaluating {perDigit * 10} samples after epoch {epoch} ({perDigit} per digit):");
+        var quality = Measure(model, recipe, evaluator, perDigit, null);
+        Console.WriteLine("  Algorithm B.4, CFG 5 at every step: " + quality);
+        MnistQuality? limited = null;
+        if (options.EvaluateLimitedGuidance)
+        {
+            limited = Measure(model, recipe, evaluator, perDigit, interval);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  CFG 5 only for t ≤ {interval.Max} (limited interval): ") + limited);
+        }
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new
+        {
+            recipe = recipe.Name, hidden = recipe.Hidden, epoch, epochs = recipe.Training.Epochs, precision = recipe.Training.Precision.ToString(),
+            quality.Samples, quality.ClassAgreement, quality.MeanConfidence, quality.FrechetDistance, quality.RealFrechetDistance, quality.FrechetRatio,
+            limitedGuidance = limited is null ? null : new
+            {
+                minTimestep = interval.Min, maxTimestep = interval.Max,
+                limited.ClassAgreement, limited.MeanConfidence, limited.FrechetDistance, limited.RealFrechetDistance, limited.FrechetRatio,
+            },
+            classifierTestAccuracy = evaluator.TestAccuracy, trainingMinutesThisRun = result?.Elapsed.TotalMinutes, imagesPerSecond = result?.ImagesPerSecond,
+        }, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private MnistQuality Measure(ClassConditionalUNet model, MnistRecipe recipe, MnistEvaluator evaluator, int perDigit, (long Min, long Max)? interval)
+    {
         var requested = MnistSampling.EachDigit(perDigit);
         var batches = new List<Tensor>();
         for (int start = 0; start < requested.Length; start += 100)
         {
             var chunk = requested.Skip(start).Take(100).ToArray();
-            using var r = MnistSampling.ClassConditioned(model, chunk).Run(RunOptions(model, recipe) with { Seed = options.Seed + 1000 + start }, reporter);
+            using var r = MnistSampling.ClassConditioned(model, chunk, guidanceInterval: interval).Run(RunOptions(model, recipe) with { Seed = options.Seed + 1000 + start }, reporter);
             batches.Add(MnistSampling.Threshold(r.Sample.to(ScalarType.Float32)));
         }
         using var all = cat(batches, 0);
         foreach (var b in batches) b.Dispose();
-        var quality = evaluator.Evaluate(all, requested, options.Seed);
-        Console.WriteLine("  " + quality);
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new
-        {
-            recipe = recipe.Name, hidden = recipe.Hidden, epoch, epochs = recipe.Training.Epochs, precision = recipe.Training.Precision.ToString(),
-            quality.Samples, quality.ClassAgreement, quality.MeanConfidence, quality.FrechetDistance, quality.RealFrechetDistance, quality.FrechetRatio,
-            classifierTestAccuracy = evaluator.TestAccuracy, trainingMinutesThisRun = result?.Elapsed.TotalMinutes, imagesPerSecond = result?.ImagesPerSecond,
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        return evaluator.Evaluate(all, requested, options.Seed);
     }
 
     /// <summary>

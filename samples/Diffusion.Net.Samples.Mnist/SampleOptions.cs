@@ -20,6 +20,8 @@ internal sealed record SampleOptions
     public string? MnistDirectory { get; init; }
     public bool Fresh { get; init; }
     public double? Ema { get; init; }
+    public double? ConditionDropout { get; init; }
+    public bool EvaluateLimitedGuidance { get; init; }
     public bool EmaSet { get; init; }
 
     private static readonly string[] Commands = ["main", "noising", "denoiser", "time", "class", "all"];
@@ -67,6 +69,11 @@ internal sealed record SampleOptions
                         o = o with { EmaSet = true, Ema = ema == "off" ? null : double.Parse(ema, CultureInfo.InvariantCulture) };
                         if (o.Ema is { } d && !(d > 0 && d < 1)) throw new ArgumentException("--ema takes a decay in (0, 1) or 'off'.");
                         break;
+                    case "--p-uncond":
+                        var pu = double.Parse(Next(), CultureInfo.InvariantCulture);
+                        o = o with { ConditionDropout = pu >= 0 && pu < 1 ? pu : throw new ArgumentException("--p-uncond takes a probability in [0, 1).") };
+                        break;
+                    case "--limited-guidance": o = o with { EvaluateLimitedGuidance = true }; break;
                     case "-h" or "--help": Usage(); return null;
                     default:
                         if (args[i].StartsWith('-') || !Commands.Contains(args[i])) throw new ArgumentException($"Unknown argument '{args[i]}'.");
@@ -106,7 +113,7 @@ internal sealed record SampleOptions
         if (Batch is { } b) training = training with { BatchSize = b };
         if (LearningRate is { } rate) training = training with { LearningRate = rate };
         if (EmaSet) training = training with { EmaDecay = Ema };
-        return recipe with { Hidden = Hidden ?? recipe.Hidden, Training = training };
+        return recipe with { Hidden = Hidden ?? recipe.Hidden, Training = training, ConditionDropout = ConditionDropout ?? recipe.ConditionDropout };
     }
 
     private static int PositiveInt(string text, string name)
@@ -118,5 +125,5 @@ internal sealed record SampleOptions
     private static void Usage() => Console.Error.WriteLine(
         "usage: Diffusion.Net.Samples.Mnist [main|noising|denoiser|time|class|all] [--out DIR] [--preset quick|cs180] [--epochs N] [--hidden D]\n" +
         "                                   [--precision fp32|bf16] [--seed N] [--eval-samples N] [--mnist DIR] [--fresh]\n" +
-        "                                   [--batch N] [--lr RATE] [--ema DECAY|off]");
+        "                                   [--batch N] [--lr RATE] [--ema DECAY|off] [--p-uncond P] [--limited-guidance]");
 }

@@ -147,6 +147,20 @@ public sealed class ModelTests : IDisposable
     }
 
     [Fact]
+    public void ClassConditionedSampling_WithAGuidanceIntervalCoveringEveryStep_IsAlgorithmB4()
+    {
+        random.manual_seed(6);
+        using var model = new ClassConditionalUNet(1, 8, schedule: NoiseSchedules.Linear(1e-4, 0.02, 20));
+        var digits = MnistSampling.EachDigit(1);
+        MnistSampling.LimitedGuidanceInterval.Should().Be((0L, 150L), "the lower half of the T = 300 schedule");
+        MnistSampling.ClassConditioned(model, digits, guidanceInterval: (0, 9)).Settings.Guidance
+            .Should().BeOfType<IntervalGuidance>().Which.MaxTimestep.Should().Be(9);
+        using var b4 = MnistSampling.ClassConditioned(model, digits).Run(seed: 7);
+        using var everyStep = MnistSampling.ClassConditioned(model, digits, guidanceInterval: (0, 19)).Run(seed: 7);
+        TensorAssert.BitIdentical(everyStep, b4);
+    }
+
+    [Fact]
     public void ChannelsLastLayout_ComputesTheSameNetwork_ForwardAndBackward_InBothBatchNormModes()
     {
         random.manual_seed(8);

@@ -90,17 +90,10 @@ public class AnalyticSamplingTests
     public void ClassifierFreeGuidance_OfTwoPointMasses_IsThePointMassOfTheExtrapolation()
     {
         // ε_u + γ(ε_c − ε_u) with ε_k = (x_t − √ᾱ x_k)/√(1 − ᾱ) is the optimal predictor of x_u + γ(x_c − x_u).
-        var schedule = NoiseSchedules.Linear(1e-4, 0.02, 300);
-        using var classes = cat([KnownImage(21), KnownImage(22)], 0);
-        using var unconditional = KnownImage(23);
-        var model = new PointMassPredictor(schedule, classes, unconditional);
-        const double gamma = 5.0;
-        using var result = DiffusionPipeline.FromNoise(2, 1, 8, 8)
-            .Denoise(model, Timesteps.All(300), Condition.Classes(0, 1))
-            .WithGuidance(Guidance.ClassifierFree(gamma))
-            .Run(seed: 1);
-        using var expected = unconditional + (classes - unconditional) * gamma;
-        TensorAssert.Close(result, expected, 1e-3);
+        using var masses = new TwoPointMasses();
+        using var result = masses.Sample(Guidance.ClassifierFree(5));
+        TensorAssert.Close(result, masses.Extrapolated, 1e-3);
+        var model = masses.Model;
         model.Calls.Should().Be(300, "CFG runs conditional and unconditional in one forward pass");
         model.BatchSizes.Should().AllSatisfy(b => b.Should().Be(4, "the batch is [uncond; cond]"));
     }
@@ -117,6 +110,78 @@ public class AnalyticSamplingTests
         p.Variance!.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(4f, 7f);
         // ε rows: u = −1 (null class), c = label; guided = −1 + 3(label + 1).
         p.Epsilon.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(14f, 23f);
+    }
+
+    [Theory]
+    [InlineData(0, 150, true)]     // the last steps are guided: the run ends on the extrapolation
+    [InlineData(100, 299, false)]  // the last 100 steps are not: it ends on the conditional image
+    public void IntervalGuidance_GuidesOnlyInsideItsTimesteps_AndSkipsTheUnconditionalPassOutside(long min, long max, bool endsGuided)
+    {
+        // With point masses, x̂_0 of the last step is the target of that step's predictor, whatever came before.
+        using var masses = new TwoPointMasses();
+        using var result = masses.Sample(Guidance.ClassifierFree(5).Within(min, max));
+        TensorAssert.Close(result, endsGuided ? masses.Extrapolated : masses.Classes, 1e-3);
+        var model = masses.Model;
+        model.Calls.Should().Be(300, "one forward pass per step either way");
+        long guidedSteps = max - min + 1;
+        model.BatchSizes.Count(b => b == 4).Should().Be((int)guidedSteps, "[uncond; cond] inside the interval");
+        model.BatchSizes.Count(b => b == 2).Should().Be(300 - (int)guidedSteps, "the conditional batch alone outside it");
+    }
+
+    [Fact]
+    public void IntervalGuidance_GuidesRowByRow_WhenTheBatchMixesTimesteps()
+    {
+        using var scope = NewDisposeScope();
+        var model = new LabelEchoPredictor();
+        using var x = zeros(3, 1, 2, 2);
+        using var t = tensor(new long[] { 10, 200, 150 });
+        using var p = Guidance.Interval(Guidance.ClassifierFree(3), 0, 150).Guide(model, x, t, Condition.Classes(4, 7, 2));
+        // Guided rows: −1 + 3(label + 1); the row at t = 200 keeps its conditional ε and variance.
+        p.Epsilon.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(14f, 7f, 8f);
+        p.Variance!.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(4f, 7f, 2f);
+    }
+
+    [Fact]
+    public void IntervalGuidance_RejectsAnEmptyOrNegativeInterval()
+    {
+        var cfg = Guidance.ClassifierFree(5);
+        FluentActions.Invoking(() => cfg.Within(10, 9)).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*[10, 9]*empty*");
+        FluentActions.Invoking(() => cfg.Within(-1, 9)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("minTimestep");
+        FluentActions.Invoking(() => Guidance.Interval(null!, 0, 9)).Should().Throw<ArgumentNullException>();
+        cfg.Within(0, 150).ToString().Should().Be("CFG(γ=5) for t in [0, 150]");
+    }
+
+    /// <summary>Two class images and an unconditional one as point masses; γ = 5 extrapolates to x_u + 5(x_c − x_u).</summary>
+    private sealed class TwoPointMasses : IDisposable
+    {
+        public TwoPointMasses()
+        {
+            Classes = cat([KnownImage(21), KnownImage(22)], 0);
+            Unconditional = KnownImage(23);
+            Model = new PointMassPredictor(NoiseSchedules.Linear(1e-4, 0.02, 300), Classes, Unconditional);
+            Extrapolated = Unconditional + (Classes - Unconditional) * 5.0;
+        }
+
+        public Tensor Classes { get; }
+
+        public Tensor Unconditional { get; }
+
+        public Tensor Extrapolated { get; }
+
+        public PointMassPredictor Model { get; }
+
+        /// <summary>Both classes from the same noise, all 300 steps.</summary>
+        public Tensor Sample(IGuidance guidance) => DiffusionPipeline.FromNoise(2, 1, 8, 8)
+            .Denoise(Model, Timesteps.All(300), Condition.Classes(0, 1))
+            .WithGuidance(guidance)
+            .Run(seed: 1);
+
+        public void Dispose()
+        {
+            Classes.Dispose();
+            Unconditional.Dispose();
+            Extrapolated.Dispose();
+        }
     }
 
     /// <summary>ε = label value (−1 for the null class), variance = label value.</summary>

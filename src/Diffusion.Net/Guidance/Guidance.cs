@@ -8,4 +8,13 @@ public static class Guidance
 
     /// <summary>Classifier-free guidance with scale γ; see <see cref="ClassifierFreeGuidance"/>.</summary>
     public static ClassifierFreeGuidance ClassifierFree(double scale, Condition? unconditional = null) => new(scale, unconditional);
+
+    /// <summary>
+    /// <paramref name="inner"/> only for timesteps in [<paramref name="minTimestep"/>, <paramref name="maxTimestep"/>], the
+    /// plain conditional prediction elsewhere; see <see cref="IntervalGuidance"/>.
+    /// </summary>
+    public static IntervalGuidance Interval(IGuidance inner, long minTimestep, long maxTimestep) => new(inner, minTimestep, maxTimestep);
+
+    /// <summary>Limits <paramref name="guidance"/> to timesteps in [<paramref name="minTimestep"/>, <paramref name="maxTimestep"/>].</summary>
+    public static IntervalGuidance Within(this IGuidance guidance, long minTimestep, long maxTimestep) => new(guidance, minTimestep, maxTimestep);
 }
