@@ -151,9 +151,26 @@ internal static class MnistBenchmarks
     /// </summary>
     public static async Task CompareModelsAsync(int hidden, int samples, int seeds, IReadOnlyList<string> modelPaths)
     {
-        // "--limited" first: γ = 5 only inside MnistSampling.LimitedGuidanceInterval (same seeds, same evaluation).
-        (long Min, long Max)? interval = modelPaths.Count > 0 && modelPaths[0] == "--limited" ? MnistSampling.LimitedGuidanceInterval : null;
-        if (interval is not null) modelPaths = modelPaths.Skip(1).ToList();
+        // Leading options: "--limited" (γ = 5 only inside MnistSampling.LimitedGuidanceInterval) and "--threshold RATIO"
+        // (x̂_0 dynamically thresholded at that quantile, s ≤ 2, before the [0, 1] clamp); same seeds, same evaluation.
+        (long Min, long Max)? interval = null;
+        double? thresholdRatio = null;
+        var paths = modelPaths.ToList();
+        while (paths.Count > 0 && paths[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            if (paths[0] == "--limited") { interval = MnistSampling.LimitedGuidanceInterval; paths.RemoveAt(0); }
+            else if (paths[0] == "--threshold" && paths.Count > 1) { thresholdRatio = double.Parse(paths[1], CultureInfo.InvariantCulture); paths.RemoveRange(0, 2); }
+            else throw new ArgumentException($"Unknown mnist-compare option '{paths[0]}' (--limited, --threshold RATIO).");
+        }
+        modelPaths = paths;
+        var sampler = new DdpmSampler(new DdpmSamplerOptions
+        {
+            Variance = DdpmVariance.FixedLarge,
+            DataRange = (0, 1),
+            Thresholding = thresholdRatio is not null,
+            ThresholdingRatio = thresholdRatio ?? 0.995,
+            SampleMaxValue = thresholdRatio is null ? 1.0 : 2.0,
+        });
         Console.WriteLine($"Machine: {Harness.Machine()}");
         var train = await MnistDataset.LoadAsync(MnistSplit.Train);
         var test = await MnistDataset.LoadAsync(MnistSplit.Test);
@@ -161,6 +178,9 @@ internal static class MnistBenchmarks
         var requested = MnistSampling.EachDigit(samples / 10);
         Console.WriteLine($"{samples} samples per run ({samples / 10} per digit), sampling seeds s·10000 + 1000 + batch start for s = 0…{seeds - 1}, evaluator seed 0");
         Console.WriteLine(interval is { } i ? $"Guidance: CFG 5 only for t in [{i.Min}, {i.Max}], conditional elsewhere" : "Guidance: Algorithm B.4, CFG 5 at every step");
+        Console.WriteLine(thresholdRatio is { } q
+            ? FormattableString.Invariant($"x̂_0: dynamic thresholding (quantile {q} of |x̂_0|, s in [1, 2]), then clamped to [0, 1]")
+            : "x̂_0: clamped to [0, 1]");
         // Ink share (pixels > 0.5): how bold the strokes are, the visible face of guidance's lost variety.
         double realInk;
         using (var realImages = test.Images(arange(test.Count, dtype: ScalarType.Int64))) realInk = InkShare(realImages);
@@ -175,7 +195,7 @@ internal static class MnistBenchmarks
             var ink = new List<double>();
             for (int s = 0; s < seeds; s++)
             {
-                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, guidanceInterval: interval));
+                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, guidanceInterval: interval).WithSampler(sampler));
                 qualities.Add(evaluator.Evaluate(all, requested, seed: 0));
                 ink.Add(InkShare(all));
             }

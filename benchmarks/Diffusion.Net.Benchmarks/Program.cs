@@ -7,7 +7,7 @@
 //   mnist-steps nchw|nhwc fp32|bf16 [STEPS]  a few D = 64 training steps, for ONEDNN_VERBOSE=1 and tools/onednn_profile.py
 //   mnist-memory     RSS over 10,000 UNet steps of sampling (must stay flat)
 //   mnist-quality MODEL [D] [N]  agreement and feature distance of B.4 samples of a trained class-conditioned UNet under sampling variants
-//   mnist-compare D N SEEDS [--limited] MODEL...  the main job's sampling (B.4, or CFG limited to t ≤ 150) of several trained class-conditioned UNets at several seeds (mean ± sd)
+//   mnist-compare D N SEEDS [--limited] [--threshold Q] MODEL...  the main job's sampling (B.4, or CFG limited to t ≤ 150; x̂_0 clamped, or dynamically thresholded) of several trained class-conditioned UNets at several seeds (mean ± sd)
 //   mnist-reference-io DIR [MODEL]  weights and one forward pass of the class-conditioned UNet, for tools/pytorch_reference/check_mnist_unet.py
 //   deepfloyd-step   one IF stage-I UNet step at 64×64, batch 2, IF-I-M and IF-I-L sizes, fp32 and bf16, random weights (one child process each)
 //   deepfloyd-load   peak memory of loading IF-I-M fp16 safetensors into bf16 and fp32 (one child process each)

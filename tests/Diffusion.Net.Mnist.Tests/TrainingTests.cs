@@ -58,6 +58,47 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_InTheOtherLayout_ContinuesButWarnsThatItIsNotBitIdentical()
+    {
+        var data = await MnistDataset.LoadAsync(MnistSplit.Test);
+        var dir = Path.Combine(_dir, "layout");
+        var first = Tiny(TrainingPrecision.Float32, 1, dir);
+        using (var nchw = (ClassConditionalUNet)MnistTraining.CreateModel(first))
+        {
+            nchw.ChannelsLast = false;
+            MnistTraining.CreateTrainer(first, nchw).Train(data);
+        }
+        using (var checkpoint = SafetensorsFile.Open(Path.Combine(dir, DiffusionTrainer.CheckpointFileName)))
+            checkpoint.Metadata["compute"].Should().Be("layout=NCHW");
+
+        var second = Tiny(TrainingPrecision.Float32, 2, dir);
+        var otherLayout = new ListLogger<DiffusionTrainer>();
+        using (var nhwc = (ClassConditionalUNet)MnistTraining.CreateModel(second))
+            MnistTraining.CreateTrainer(second, nhwc, logger: otherLayout).Train(data).ResumedFromEpoch.Should().Be(1);
+        otherLayout.Warnings.Should().ContainSingle().Which.Should().Contain("'layout=NCHW'").And.Contain("'layout=NHWC'");
+
+        var third = Tiny(TrainingPrecision.Float32, 3, dir);
+        var sameLayout = new ListLogger<DiffusionTrainer>();
+        using (var nhwc = (ClassConditionalUNet)MnistTraining.CreateModel(third))
+            MnistTraining.CreateTrainer(third, nhwc, logger: sameLayout).Train(data).ResumedFromEpoch.Should().Be(2);
+        sameLayout.Warnings.Should().BeEmpty("epoch 2 was trained in NHWC, as this run is");
+    }
+
+    private sealed class ListLogger<T> : Microsoft.Extensions.Logging.ILogger<T>
+    {
+        public List<string> Warnings { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning) Warnings.Add(formatter(state, exception));
+        }
+    }
+
+    [Fact]
     public async Task Training_LowersTheLoss_AndWritesModelCsvAndPlot()
     {
         var data = await MnistDataset.LoadAsync(MnistSplit.Test);

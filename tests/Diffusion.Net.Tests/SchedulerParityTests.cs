@@ -107,4 +107,17 @@ public class SchedulerParityTests
         var y = SamplerMath.DynamicThreshold(x, 0.95, 1.0);
         TensorAssert.Close(y, x.clamp(-1f, 1f), 0);
     }
+
+    [Fact]
+    public void DynamicThreshold_DividesEachRowByItsOwnClampedQuantile()
+    {
+        using var scope = NewDisposeScope();
+        // Row 0: quantile 1.0 of |x| is 3, clamped to s_max = 2: clamp to ±2, then /2.
+        // Row 1: |x| never exceeds 1, so s = 1 and the row is unchanged (MNIST's background stays 0).
+        var x = tensor(new float[] { 0f, 0.5f, 1.5f, 3f, 0f, 0.25f, -0.5f, 1f }).reshape(2, 1, 2, 2);
+        var y = SamplerMath.DynamicThreshold(x, 1.0, 2.0);
+        TensorAssert.Close(y, tensor(new float[] { 0f, 0.25f, 0.75f, 1f, 0f, 0.25f, -0.5f, 1f }).reshape(2, 1, 2, 2), 1e-7);
+        // Quantile 0.5 of row 0's |x| (0, 0.5, 1.5, 3; linear interpolation) is 1.0: below 1, so s = 1, a plain clip.
+        TensorAssert.Close(SamplerMath.DynamicThreshold(x, 0.5, 2.0).narrow(0, 0, 1), x.narrow(0, 0, 1).clamp(-1f, 1f), 1e-7);
+    }
 }

@@ -9,7 +9,7 @@ namespace Diffusion.Net.Mnist;
 /// "unflatten" (2D×7×7) and after "up1" (D×14×14), before each is concatenated with its skip tensor.
 /// </summary>
 /// <remarks>Skip concatenation puts the encoder tensor first: cat(e3, unflatten), cat(e2, up1), cat(e1, up2).</remarks>
-public abstract class UNetBackbone : Module<Tensor, Tensor>
+public abstract class UNetBackbone : Module<Tensor, Tensor>, IComputeSettings
 {
     private protected readonly ConvBlock first_block;
     private protected readonly DownBlock down1;
@@ -62,6 +62,10 @@ public abstract class UNetBackbone : Module<Tensor, Tensor>
     }
 
     private bool _channelsLast = true;
+
+    /// <inheritdoc />
+    /// <remarks>The layout: a checkpoint trained in one layout and resumed in the other continues with other rounding.</remarks>
+    public string ComputeSettings => ChannelsLast ? "layout=NHWC" : "layout=NCHW";
 
     /// <summary>
     /// Runs <paramref name="network"/> in the dtype of this model's parameters and returns its output in the dtype of

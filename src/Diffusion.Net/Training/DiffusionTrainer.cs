@@ -239,6 +239,7 @@ public sealed class DiffusionTrainer
             ["objective"] = _objective.Name,
             ["fingerprint"] = Fingerprint(o),
         };
+        if (_model is IComputeSettings compute) metadata["compute"] = compute.ComputeSettings;
         SafetensorsWriter.Save(path, tensors, metadata);
         history.SaveCsv(Path.Combine(Path.GetDirectoryName(path)!, LossCsvFileName));
         SaveModel(Path.Combine(Path.GetDirectoryName(path)!, ModelFileName), ema?.Weights ?? masters);
@@ -253,6 +254,14 @@ public sealed class DiffusionTrainer
         if (file.Metadata.GetValueOrDefault("fingerprint") is { } saved && saved != fingerprint)
             throw new InvalidOperationException(
                 $"The checkpoint '{path}' was made with other training options ({saved}) than this run ({fingerprint}); resuming would not reproduce the run. Use another folder or set Resume = false.");
+        // Compute settings (a memory layout) change only the rounding: the run may go on, but the user should know it will
+        // not match an uninterrupted run bit for bit.
+        var computeNow = (_model as IComputeSettings)?.ComputeSettings;
+        var computeSaved = file.Metadata.GetValueOrDefault("compute");
+        if (computeNow != computeSaved)
+            _logger.LogWarning(
+                "The checkpoint {Path} was trained with compute settings '{Saved}' and this run uses '{Current}': training continues correctly, but not bit-identically to an uninterrupted run.",
+                path, computeSaved ?? "(not recorded)", computeNow ?? "(none)");
         using var scope = NewDisposeScope();
         var model = _model.state_dict();
         var stateTensors = new Dictionary<string, Tensor>();
