@@ -163,14 +163,10 @@ internal static class MnistBenchmarks
             else throw new ArgumentException($"Unknown mnist-compare option '{paths[0]}' (--limited, --threshold RATIO).");
         }
         modelPaths = paths;
-        var sampler = new DdpmSampler(new DdpmSamplerOptions
-        {
-            Variance = DdpmVariance.FixedLarge,
-            DataRange = (0, 1),
-            Thresholding = thresholdRatio is not null,
-            ThresholdingRatio = thresholdRatio ?? 0.995,
-            SampleMaxValue = thresholdRatio is null ? 1.0 : 2.0,
-        });
+        // The main job's DDPM step, with thresholding added on request.
+        var sampler = thresholdRatio is { } ratio
+            ? new DdpmSampler(MnistSampling.Sampler().Options with { Thresholding = true, ThresholdingRatio = ratio, SampleMaxValue = 2.0 })
+            : MnistSampling.Sampler();
         Console.WriteLine($"Machine: {Harness.Machine()}");
         var train = await MnistDataset.LoadAsync(MnistSplit.Train);
         var test = await MnistDataset.LoadAsync(MnistSplit.Test);
