@@ -194,7 +194,9 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         }
         using var all = cat(batches, 0);
         foreach (var b in batches) b.Dispose();
-        return evaluator.Evaluate(all, requested, options.Seed);
+        // The real-digit floor is the yardstick every ratio is read against: one fixed draw (seed 0, as in the
+        // benchmarks), so that runs with different --seed values are compared against the same floor.
+        return evaluator.Evaluate(all, requested, seed: 0);
     }
 
     /// <summary>

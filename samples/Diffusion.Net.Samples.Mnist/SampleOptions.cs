@@ -23,6 +23,8 @@ internal sealed record SampleOptions
     public double? ConditionDropout { get; init; }
     public bool EvaluateLimitedGuidance { get; init; }
     public bool EmaSet { get; init; }
+    public double? MinSnrGamma { get; init; }
+    public bool MinSnrSet { get; init; }
 
     private static readonly string[] Commands = ["main", "noising", "denoiser", "time", "class", "all"];
 
@@ -73,6 +75,11 @@ internal sealed record SampleOptions
                         var pu = double.Parse(Next(), CultureInfo.InvariantCulture);
                         o = o with { ConditionDropout = pu >= 0 && pu < 1 ? pu : throw new ArgumentException("--p-uncond takes a probability in [0, 1).") };
                         break;
+                    case "--min-snr":
+                        var snr = Next();
+                        o = o with { MinSnrSet = true, MinSnrGamma = snr == "off" ? null : double.Parse(snr, CultureInfo.InvariantCulture) };
+                        if (o.MinSnrGamma is { } g && !(g > 0 && double.IsFinite(g))) throw new ArgumentException("--min-snr takes a positive γ or 'off'.");
+                        break;
                     case "--limited-guidance": o = o with { EvaluateLimitedGuidance = true }; break;
                     case "-h" or "--help": Usage(); return null;
                     default:
@@ -113,7 +120,8 @@ internal sealed record SampleOptions
         if (Batch is { } b) training = training with { BatchSize = b };
         if (LearningRate is { } rate) training = training with { LearningRate = rate };
         if (EmaSet) training = training with { EmaDecay = Ema };
-        return recipe with { Hidden = Hidden ?? recipe.Hidden, Training = training, ConditionDropout = ConditionDropout ?? recipe.ConditionDropout };
+        return recipe with { Hidden = Hidden ?? recipe.Hidden, Training = training, ConditionDropout = ConditionDropout ?? recipe.ConditionDropout,
+            MinSnrGamma = MinSnrSet ? MinSnrGamma : recipe.MinSnrGamma };
     }
 
     private static int PositiveInt(string text, string name)
@@ -125,5 +133,6 @@ internal sealed record SampleOptions
     private static void Usage() => Console.Error.WriteLine(
         "usage: Diffusion.Net.Samples.Mnist [main|noising|denoiser|time|class|all] [--out DIR] [--preset quick|cs180] [--epochs N] [--hidden D]\n" +
         "                                   [--precision fp32|bf16] [--seed N] [--eval-samples N] [--mnist DIR] [--fresh]\n" +
-        "                                   [--batch N] [--lr RATE] [--ema DECAY|off] [--p-uncond P] [--limited-guidance]");
+        "                                   [--batch N] [--lr RATE] [--ema DECAY|off] [--p-uncond P] [--min-snr GAMMA|off]\n" +
+        "                                   [--limited-guidance]");
 }

@@ -157,6 +157,7 @@ public sealed class TrainingTests : IDisposable
         var changed = Tiny(TrainingPrecision.Float32, 2, dir) with { Training = Tiny(TrainingPrecision.Float32, 2, dir).Training with { BatchSize = 16 } };
         FluentActions.Invoking(() => Run(changed, data)).Should().Throw<InvalidOperationException>().WithMessage("*batch=32*batch=16*");
         FluentActions.Invoking(() => Run(Tiny(TrainingPrecision.Float32, 2, dir, ema: 0.99), data)).Should().Throw<InvalidOperationException>().WithMessage("*ema=0.99*");
+        FluentActions.Invoking(() => Run(Tiny(TrainingPrecision.Float32, 2, dir) with { MinSnrGamma = 5 }, data)).Should().Throw<InvalidOperationException>().WithMessage("*Min-SNR-5*");
     }
 
     [Fact]

@@ -20,7 +20,8 @@ public enum MnistModelKind
 /// <param name="Training">Epochs, batch, learning rate and decay, precision, seed.</param>
 /// <param name="Sigma">The denoiser's training σ.</param>
 /// <param name="ConditionDropout">p_uncond of the class-conditioned network.</param>
-public sealed record MnistRecipe(string Name, MnistModelKind Kind, int Hidden, TrainerOptions Training, double Sigma = 0.5, double ConditionDropout = 0.1)
+/// <param name="MinSnrGamma">γ of the Min-SNR-γ loss weighting of the DDPM networks; null for the spec's uniform weighting.</param>
+public sealed record MnistRecipe(string Name, MnistModelKind Kind, int Hidden, TrainerOptions Training, double Sigma = 0.5, double ConditionDropout = 0.1, double? MinSnrGamma = null)
 {
     /// <summary>A copy with a checkpoint folder.</summary>
     public MnistRecipe WithCheckpoints(string directory) => this with { Training = Training with { CheckpointDirectory = directory } };

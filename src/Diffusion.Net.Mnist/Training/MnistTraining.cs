@@ -29,8 +29,8 @@ public static class MnistTraining
         ITrainingObjective objective = model switch
         {
             UnconditionalUNet u when recipe.Kind == MnistModelKind.Denoiser => new DenoisingObjective(x => u.forward(x), recipe.Sigma),
-            TimeConditionalUNet t when recipe.Kind == MnistModelKind.TimeConditioned => new EpsilonPredictionObjective(t, t.Schedule),
-            ClassConditionalUNet c when recipe.Kind == MnistModelKind.ClassConditioned => new EpsilonPredictionObjective(c, c.Schedule, recipe.ConditionDropout, useLabels: true),
+            TimeConditionalUNet t when recipe.Kind == MnistModelKind.TimeConditioned => new EpsilonPredictionObjective(t, t.Schedule, minSnrGamma: recipe.MinSnrGamma),
+            ClassConditionalUNet c when recipe.Kind == MnistModelKind.ClassConditioned => new EpsilonPredictionObjective(c, c.Schedule, recipe.ConditionDropout, useLabels: true, recipe.MinSnrGamma),
             _ => throw new ArgumentException($"A {model.GetType().Name} does not fit the {recipe.Kind} recipe '{recipe.Name}'.", nameof(model)),
         };
         return new DiffusionTrainer(model, objective, recipe.Training, logger) { EpochCompleted = epochCompleted };
