@@ -66,6 +66,21 @@ public sealed class MinSnrWeightingTests
         weighted.item<float>().Should().BeApproximately(uniform.item<float>(), 1e-6f);
     }
 
+    [Fact]
+    public void Weights_AtTheScheduleEnds_AreFinite_ZeroForCleanDataAndOneForPureNoise()
+    {
+        // The library's schedules keep ᾱ inside (0, 1); a user's INoiseSchedule may reach both ends.
+        EpsilonPredictionObjective.MinSnrWeights(new TableSchedule([1.0, 0.5, 0.0]), 5).Should().Equal(0f, 1f, 1f);
+    }
+
+    private sealed class TableSchedule(double[] alphaBars) : INoiseSchedule
+    {
+        public int Length => alphaBars.Length;
+        public IReadOnlyList<double> Betas => throw new NotSupportedException();
+        public IReadOnlyList<double> AlphaBars => alphaBars;
+        public double AlphaBar(int timestep) => timestep < 0 ? 1 : alphaBars[timestep];
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(-1.0)]

@@ -70,7 +70,8 @@ public sealed class EpsilonPredictionObjective : ITrainingObjective
         for (int t = 0; t < w.Length; t++)
         {
             double a = schedule.AlphaBars[t], snr = a / (1 - a);
-            w[t] = (float)(Math.Min(snr, gamma) / snr);
+            // Written as a branch so that pure noise (ᾱ = 0, SNR = 0) gets the limit 1 rather than 0/0.
+            w[t] = snr <= gamma ? 1f : (float)(gamma / snr);
         }
         return w;
     }
