@@ -32,8 +32,7 @@ public sealed class EpsilonPredictionObjective : ITrainingObjective
         UseLabels = useLabels;
         if (minSnrGamma is { } gamma)
         {
-            if (!(gamma > 0 && double.IsFinite(gamma))) throw new ArgumentOutOfRangeException(nameof(minSnrGamma), gamma, "The Min-SNR γ must be a positive finite number.");
-            MinSnrGamma = gamma;
+            MinSnrGamma = CheckGamma(gamma, nameof(minSnrGamma));
             _weights = MinSnrWeights(schedule, gamma);
         }
     }
@@ -65,7 +64,7 @@ public sealed class EpsilonPredictionObjective : ITrainingObjective
     public static float[] MinSnrWeights(INoiseSchedule schedule, double gamma)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        if (!(gamma > 0 && double.IsFinite(gamma))) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "The Min-SNR γ must be a positive finite number.");
+        CheckGamma(gamma, nameof(gamma));
         var w = new float[schedule.Length];
         for (int t = 0; t < w.Length; t++)
         {
@@ -75,6 +74,9 @@ public sealed class EpsilonPredictionObjective : ITrainingObjective
         }
         return w;
     }
+
+    private static double CheckGamma(double gamma, string parameter)
+        => gamma > 0 && double.IsFinite(gamma) ? gamma : throw new ArgumentOutOfRangeException(parameter, gamma, "The Min-SNR γ must be a positive finite number.");
 
     /// <inheritdoc />
     public Tensor Loss(TrainingBatch batch, Generator generator)
