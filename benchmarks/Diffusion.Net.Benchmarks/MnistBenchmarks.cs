@@ -115,9 +115,8 @@ internal static class MnistBenchmarks
     public static async Task SamplingQualityAsync(string modelPath, int hidden, int samples)
     {
         Console.WriteLine($"Machine: {Harness.Machine()}");
-        var train = await MnistDataset.LoadAsync(MnistSplit.Train);
         var test = await MnistDataset.LoadAsync(MnistSplit.Test);
-        var evaluator = MnistEvaluator.LoadOrTrain(train, test, MnistEvaluator.DefaultCachePath());
+        var evaluator = MnistEvaluator.LoadShipped(test);
         var model = (ClassConditionalUNet)MnistTraining.Load(MnistRecipes.Quick with { Hidden = hidden }, modelPath);
         var variants = new (string Name, ScalarType Network, ScalarType State, DdpmVariance Variance, double Gamma)[]
         {
@@ -168,9 +167,8 @@ internal static class MnistBenchmarks
             ? new DdpmSampler(MnistSampling.Sampler().Options with { Thresholding = true, ThresholdingRatio = ratio, SampleMaxValue = 2.0 })
             : MnistSampling.Sampler();
         Console.WriteLine($"Machine: {Harness.Machine()}");
-        var train = await MnistDataset.LoadAsync(MnistSplit.Train);
         var test = await MnistDataset.LoadAsync(MnistSplit.Test);
-        var evaluator = MnistEvaluator.LoadOrTrain(train, test, MnistEvaluator.DefaultCachePath());
+        var evaluator = MnistEvaluator.LoadShipped(test);
         var requested = MnistSampling.EachDigit(samples / 10);
         Console.WriteLine($"{samples} samples per run ({samples / 10} per digit), sampling seeds s·10000 + 1000 + batch start for s = 0…{seeds - 1}, evaluator seed 0");
         Console.WriteLine(interval is { } i ? $"Guidance: CFG 5 only for t in [{i.Min}, {i.Max}], conditional elsewhere" : "Guidance: Algorithm B.4, CFG 5 at every step");

@@ -141,8 +141,8 @@ internal static class MnistSheets
 
     public static async Task<int> MeasureAsync(PartAOptions options)
     {
-        var (model, train, test) = await ModelAsync(options);
-        var evaluator = MnistEvaluator.LoadOrTrain(train, test, MnistEvaluator.DefaultCachePath());
+        var (model, _, test) = await ModelAsync(options);
+        var evaluator = MnistEvaluator.LoadShipped(test);
         var partA = new MnistPartA(model);
         var report = new PartAMeasurements(partA, evaluator, test).MeasureAll(options.Samples, options.Seed);
         var text = new StringBuilder();
