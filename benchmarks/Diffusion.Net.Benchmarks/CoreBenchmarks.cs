@@ -1,5 +1,8 @@
 using BenchmarkDotNet.Attributes;
-using Diffusion.Net;
+using Diffusion.Net.Imaging;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Benchmarks;

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using Diffusion.Net.DeepFloyd;
+using Diffusion.Net.DeepFloyd.Config;
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.DeepFloyd.Models;
+using Diffusion.Net.IO;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Benchmarks;

@@ -1,6 +1,13 @@
-using System.Globalization;
 using System.Diagnostics;
-using Diffusion.Net.Mnist;
+using System.Globalization;
+using Diffusion.Net.IO;
+using Diffusion.Net.Mnist.Data;
+using Diffusion.Net.Mnist.Evaluation;
+using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.Training;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
-using Diffusion.Net;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Training;
 
 namespace Diffusion.Net.Samples.Mnist;
 

@@ -1,7 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
-using Diffusion.Net;
-using Diffusion.Net.Mnist;
+using Diffusion.Net.IO;
+using Diffusion.Net.Imaging;
+using Diffusion.Net.Mnist.Data;
+using Diffusion.Net.Mnist.Evaluation;
+using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.Training;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Schedules;
+using Diffusion.Net.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -9,8 +9,7 @@
 //           --batch N  --lr RATE  --ema DECAY|off
 using System.Diagnostics;
 using System.Globalization;
-using Diffusion.Net;
-using Diffusion.Net.Mnist;
+using Diffusion.Net.Mnist.Data;
 using Diffusion.Net.Samples.Mnist;
 
 var options = SampleOptions.Parse(args);

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Diffusion.Net;
-using Diffusion.Net.Mnist;
+using Diffusion.Net.Mnist.Training;
+using Diffusion.Net.Training;
 
 namespace Diffusion.Net.Samples.Mnist;
 

@@ -1,5 +1,9 @@
-using Diffusion.Net;
-using Diffusion.Net.DeepFloyd;
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.DeepFloyd.PartA;
+using Diffusion.Net.DeepFloyd.Pipelines;
+using Diffusion.Net.DeepFloyd.Prompts;
+using Diffusion.Net.Imaging;
+using Diffusion.Net.Pipelines;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Samples.PartA;

@@ -1,7 +1,17 @@
 using System.Globalization;
 using System.Text;
-using Diffusion.Net;
-using Diffusion.Net.Mnist;
+using Diffusion.Net.IO;
+using Diffusion.Net.Imaging;
+using Diffusion.Net.Mnist.Data;
+using Diffusion.Net.Mnist.Evaluation;
+using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.PartA;
+using Diffusion.Net.Mnist.Training;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Techniques;
+using Diffusion.Net.Training;
+using Diffusion.Net.Views;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Samples.PartA;
@@ -154,7 +164,7 @@ internal static class MnistSheets
         foreach (var (far, near, rate) in report.HybridRates) text.AppendLine(CultureInfo.InvariantCulture, $"  Hybrid far {far} / near {near}: {rate:P0}");
         Console.Write(text);
         Directory.CreateDirectory(options.Output);
-        Diffusion.Net.AtomicFile.WriteAllText(Path.Combine(options.Output, "part-a-measurements.txt"), text.ToString());
+        AtomicFile.WriteAllText(Path.Combine(options.Output, "part-a-measurements.txt"), text.ToString());
         return 0;
     }
 

@@ -3,7 +3,13 @@
 //
 //   dotnet run --project samples/Diffusion.Net.Samples.Tour [-- <output folder>]
 using System.Diagnostics;
-using Diffusion.Net;
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Imaging;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
+using Diffusion.Net.Views;
 using static TorchSharp.torch;
 
 string output = args.Length > 0 ? args[0] : Path.Combine("out", "tour");
@@ -38,7 +44,7 @@ ImageGrid.Save(Path.Combine(output, "1-forward-blur-onestep.png"), forward, 4, g
 using (var samples = DiffusionPipeline.FromNoise(5, 3, 64, 64).Denoise(model, strided, Condition.None).Run(seed: 180))
     ImageGrid.Save(Path.Combine(output, "2-samples.png"), samples, 5, grid with { Title = "Samples from pure noise (strided, 33 steps)" });
 using (var cats = DiffusionPipeline.FromNoise(5, 3, 64, 64).Denoise(model, strided, Condition.Classes(2))
-           .WithGuidance(Guidance.ClassifierFree(3)).Run(seed: 180))
+           .WithGuidance(Guide.ClassifierFree(3)).Run(seed: 180))
     ImageGrid.Save(Path.Combine(output, "3-cfg-cat.png"), cats, 5, grid with { Title = "CFG scale 3 toward class 'cat'" });
 
 // §1.7 SDEdit of the rocket toward "coffee", at the CS180 start indices.
@@ -60,7 +66,7 @@ using (var maskRgb = (mask * 2 - 1).expand(1, 3, 64, 64))
 
 // §1.8 a flip anagram: astronaut upright, coffee upside down.
 using (var anagram = DiffusionPipeline.FromNoise(1, 3, 64, 64)
-           .Denoise(model, strided, Views.Average((Condition.Classes(1), View.Identity), (Condition.Classes(3), View.FlipVertical))).Run(seed: 180))
+           .Denoise(model, strided, View.Average((Condition.Classes(1), View.Identity), (Condition.Classes(3), View.FlipVertical))).Run(seed: 180))
 using (var flipped = anagram.flip(2))
     ImageGrid.Save(Path.Combine(output, "6-anagram.png"), [anagram, flipped], 2, grid with { Labels = ["upright", "flipped"], Title = "Visual anagram" });
 

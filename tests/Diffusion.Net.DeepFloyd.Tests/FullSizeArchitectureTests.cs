@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Diffusion.Net.DeepFloyd.Config;
+using Diffusion.Net.DeepFloyd.Models;
+using Diffusion.Net.DeepFloyd.Text;
 using FluentAssertions;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using Diffusion.Net.DeepFloyd.Hosting;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

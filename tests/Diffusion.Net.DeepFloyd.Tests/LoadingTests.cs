@@ -1,4 +1,9 @@
 using System.Text;
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.DeepFloyd.Prompts;
+using Diffusion.Net.IO;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
 using Diffusion.Net.Testing;
 using FluentAssertions;
 using Xunit;

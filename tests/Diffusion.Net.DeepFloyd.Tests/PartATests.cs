@@ -1,4 +1,12 @@
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.DeepFloyd.PartA;
+using Diffusion.Net.DeepFloyd.Prompts;
+using Diffusion.Net.Imaging;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Techniques;
 using Diffusion.Net.Testing;
+using Diffusion.Net.Views;
 using FluentAssertions;
 using Xunit;
 using static TorchSharp.torch;
@@ -88,7 +96,7 @@ public sealed class PartATests : IDisposable
         var e2 = Cfg(x.flip(2), p2, out var v2);
         var expectedEps = (e1 + e2.flip(2)) / 2;
         var expectedVar = (v1 + v2.flip(2)) / 2;
-        var composition = Views.Average((Condition.Text(p1), View.Identity), (Condition.Text(p2), View.FlipVertical));
+        var composition = View.Average((Condition.Text(p1), View.Identity), (Condition.Text(p2), View.FlipVertical));
         using var p = composition.Predict(_model, partA.Guidance, x, new DenoiseStepContext(0, 1, 690, 660));
         // The composition batches 4 rows where the hand computation batches 2: GEMM blocking differs at the 1e-5 level (CFG ×7 amplifies it).
         TensorAssert.Close(p.Epsilon, expectedEps, 1e-4);
@@ -114,7 +122,7 @@ public sealed class PartATests : IDisposable
         var e1 = Cfg(far);
         var e2 = Cfg(near);
         var expected = GaussianBlur.Apply(e1, 9, 2) + (e2 - GaussianBlur.Apply(e2, 9, 2));
-        using var p = Views.Hybrid(Condition.Text(far), Condition.Text(near), 9, 2).Predict(_model, partA.Guidance, x, new DenoiseStepContext(0, 1, 390, 360));
+        using var p = View.Hybrid(Condition.Text(far), Condition.Text(near), 9, 2).Predict(_model, partA.Guidance, x, new DenoiseStepContext(0, 1, 390, 360));
         TensorAssert.Close(p.Epsilon, expected, 1e-4);
     }
 

@@ -1,3 +1,9 @@
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.DeepFloyd.Pipelines;
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
 using FluentAssertions;
 using Xunit;
@@ -93,6 +99,6 @@ public class PipelineSemanticsTests
         using var model = DeepFloydModel.Load(folder.Root);
         using var scope = NewDisposeScope();
         var pipeline = new IFPipeline(model).Build(Condition.Text(Embeddings(1, 1)), Condition.Text(Embeddings(2, 1)), new IFGenerationOptions { Steps = 2, GuidanceScale = 1 });
-        pipeline.Settings.Guidance.Should().BeSameAs(Guidance.None);
+        pipeline.Settings.Guidance.Should().BeSameAs(Guide.None);
     }
 }

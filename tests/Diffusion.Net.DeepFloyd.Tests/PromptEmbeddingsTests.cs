@@ -1,3 +1,4 @@
+using Diffusion.Net.DeepFloyd.Prompts;
 using Diffusion.Net.Testing;
 using FluentAssertions;
 using Xunit;

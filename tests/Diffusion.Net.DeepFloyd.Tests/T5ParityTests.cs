@@ -1,3 +1,5 @@
+using Diffusion.Net.DeepFloyd.Text;
+using Diffusion.Net.IO;
 using Diffusion.Net.Testing;
 using FluentAssertions;
 using Xunit;

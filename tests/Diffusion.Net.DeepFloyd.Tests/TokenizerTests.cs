@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Diffusion.Net.DeepFloyd.Text;
+using Diffusion.Net.IO;
 using FluentAssertions;
 using Xunit;
 

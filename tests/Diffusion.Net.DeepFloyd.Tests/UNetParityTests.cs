@@ -1,3 +1,6 @@
+using Diffusion.Net.DeepFloyd.Config;
+using Diffusion.Net.DeepFloyd.Models;
+using Diffusion.Net.IO;
 using Diffusion.Net.Testing;
 using FluentAssertions;
 using Xunit;

@@ -1,3 +1,4 @@
+using Diffusion.Net.Mnist.Training;
 using FluentAssertions;
 using Xunit;
 using Xunit.Abstractions;

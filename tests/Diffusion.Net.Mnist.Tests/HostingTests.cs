@@ -1,3 +1,5 @@
+using Diffusion.Net.Mnist.Data;
+using Diffusion.Net.Mnist.Hosting;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Diffusion.Net.Mnist.Data;
 using FluentAssertions;
 using Xunit;
 using static TorchSharp.torch;

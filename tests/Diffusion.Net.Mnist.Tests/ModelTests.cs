@@ -1,3 +1,9 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.IO;
+using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.Training;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
 using FluentAssertions;
 using TorchSharp;

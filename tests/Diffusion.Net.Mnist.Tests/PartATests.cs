@@ -1,4 +1,9 @@
+using Diffusion.Net.Mnist.PartA;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
+using Diffusion.Net.Views;
 using FluentAssertions;
 using Xunit;
 using Xunit.Abstractions;

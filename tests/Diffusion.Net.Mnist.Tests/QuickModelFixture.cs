@@ -1,3 +1,7 @@
+using Diffusion.Net.Mnist.Data;
+using Diffusion.Net.Mnist.Evaluation;
+using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.Training;
 using Xunit;
 
 namespace Diffusion.Net.Mnist.Tests;

@@ -1,4 +1,9 @@
+using Diffusion.Net.IO;
+using Diffusion.Net.Mnist.Data;
+using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.Training;
 using Diffusion.Net.Testing;
+using Diffusion.Net.Training;
 using FluentAssertions;
 using TorchSharp;
 using Xunit;

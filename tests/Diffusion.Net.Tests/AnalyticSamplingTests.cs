@@ -1,3 +1,8 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
 using Diffusion.Net.Tests.Support;
 using FluentAssertions;
@@ -19,19 +24,19 @@ public class AnalyticSamplingTests
         return rand([1, channels, size, size], generator: g) * 2 - 1;
     }
 
-    public static TheoryData<string> Samplers() => new() { "ddpm-fixed-large", "ddpm-fixed-small", "ddpm-learned-range", "ddim-0", "ddim-1" };
+    public static TheoryData<string> SamplerNames() => new() { "ddpm-fixed-large", "ddpm-fixed-small", "ddpm-learned-range", "ddim-0", "ddim-1" };
 
     private static ISampler Create(string name) => name switch
     {
-        "ddpm-fixed-large" => Diffusion.Net.Samplers.Ddpm(DdpmVariance.FixedLarge),
-        "ddpm-fixed-small" => Diffusion.Net.Samplers.Ddpm(DdpmVariance.FixedSmall),
-        "ddpm-learned-range" => Diffusion.Net.Samplers.Ddpm(DdpmVariance.LearnedRange),
-        "ddim-0" => Diffusion.Net.Samplers.Ddim(0),
-        _ => Diffusion.Net.Samplers.Ddim(1),
+        "ddpm-fixed-large" => Samplers.Ddpm(DdpmVariance.FixedLarge),
+        "ddpm-fixed-small" => Samplers.Ddpm(DdpmVariance.FixedSmall),
+        "ddpm-learned-range" => Samplers.Ddpm(DdpmVariance.LearnedRange),
+        "ddim-0" => Samplers.Ddim(0),
+        _ => Samplers.Ddim(1),
     };
 
     [Theory]
-    [MemberData(nameof(Samplers))]
+    [MemberData(nameof(SamplerNames))]
     public void FullChain_Cs180PartB_LandsOnTheKnownImage(string sampler)
     {
         var schedule = NoiseSchedules.Linear(1e-4, 0.02, 300);
@@ -47,7 +52,7 @@ public class AnalyticSamplingTests
     }
 
     [Theory]
-    [MemberData(nameof(Samplers))]
+    [MemberData(nameof(SamplerNames))]
     public void StridedCosineChain_Cs180PartA_LandsOnTheKnownImage_UpToTheNoiseAtT0(string sampler)
     {
         var schedule = NoiseSchedules.SquaredCosCapV2();
@@ -91,7 +96,7 @@ public class AnalyticSamplingTests
     {
         // ε_u + γ(ε_c − ε_u) with ε_k = (x_t − √ᾱ x_k)/√(1 − ᾱ) is the optimal predictor of x_u + γ(x_c − x_u).
         using var masses = new TwoPointMasses();
-        using var result = masses.Sample(Guidance.ClassifierFree(5));
+        using var result = masses.Sample(Guide.ClassifierFree(5));
         TensorAssert.Close(result, masses.Extrapolated, 1e-3);
         var model = masses.Model;
         model.Calls.Should().Be(300, "CFG runs conditional and unconditional in one forward pass");
@@ -106,7 +111,7 @@ public class AnalyticSamplingTests
         var model = new LabelEchoPredictor();
         using var x = zeros(2, 1, 2, 2);
         using var t = tensor(new long[] { 10, 10 });
-        using var p = Guidance.ClassifierFree(3).Guide(model, x, t, Condition.Classes(4, 7));
+        using var p = Guide.ClassifierFree(3).Guide(model, x, t, Condition.Classes(4, 7));
         p.Variance!.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(4f, 7f);
         // ε rows: u = −1 (null class), c = label; guided = −1 + 3(label + 1).
         p.Epsilon.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(14f, 23f);
@@ -119,7 +124,7 @@ public class AnalyticSamplingTests
     {
         // With point masses, x̂_0 of the last step is the target of that step's predictor, whatever came before.
         using var masses = new TwoPointMasses();
-        using var result = masses.Sample(Guidance.ClassifierFree(5).Within(min, max));
+        using var result = masses.Sample(Guide.ClassifierFree(5).Within(min, max));
         TensorAssert.Close(result, endsGuided ? masses.Extrapolated : masses.Classes, 1e-3);
         var model = masses.Model;
         model.Calls.Should().Be(300, "one forward pass per step either way");
@@ -135,7 +140,7 @@ public class AnalyticSamplingTests
         var model = new LabelEchoPredictor();
         using var x = zeros(3, 1, 2, 2);
         using var t = tensor(new long[] { 10, 200, 150 });
-        using var p = Guidance.Interval(Guidance.ClassifierFree(3), 0, 150).Guide(model, x, t, Condition.Classes(4, 7, 2));
+        using var p = Guide.Interval(Guide.ClassifierFree(3), 0, 150).Guide(model, x, t, Condition.Classes(4, 7, 2));
         // Guided rows: −1 + 3(label + 1); the row at t = 200 keeps its conditional ε and variance.
         p.Epsilon.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(14f, 7f, 8f);
         p.Variance!.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(4f, 7f, 2f);
@@ -144,10 +149,10 @@ public class AnalyticSamplingTests
     [Fact]
     public void IntervalGuidance_RejectsAnEmptyOrNegativeInterval()
     {
-        var cfg = Guidance.ClassifierFree(5);
+        var cfg = Guide.ClassifierFree(5);
         FluentActions.Invoking(() => cfg.Within(10, 9)).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*[10, 9]*empty*");
         FluentActions.Invoking(() => cfg.Within(-1, 9)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("minTimestep");
-        FluentActions.Invoking(() => Guidance.Interval(null!, 0, 9)).Should().Throw<ArgumentNullException>();
+        FluentActions.Invoking(() => Guide.Interval(null!, 0, 9)).Should().Throw<ArgumentNullException>();
         cfg.Within(0, 150).ToString().Should().Be("CFG(γ=5) for t in [0, 150]");
     }
 

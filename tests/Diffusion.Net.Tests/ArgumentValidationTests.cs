@@ -1,3 +1,8 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
 using Diffusion.Net.Tests.Support;
 using FluentAssertions;
@@ -91,7 +96,7 @@ public class ArgumentValidationTests
         FluentActions.Invoking(() => DiffusionPipeline.FromNoise(1, 0, 8, 8)).Should().Throw<ArgumentException>().WithMessage("*positive*");
         using var img = zeros(8, 8);
         FluentActions.Invoking(() => DiffusionPipeline.From(img)).Should().Throw<ArgumentException>().WithMessage("*[B, C, H, W] or [C, H, W]*");
-        FluentActions.Invoking(() => Guidance.ClassifierFree(double.NaN)).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => Guide.ClassifierFree(double.NaN)).Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => Condition.Classes(-2)).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*−1 for the null class*");
     }
 

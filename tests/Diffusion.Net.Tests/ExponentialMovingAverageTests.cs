@@ -1,3 +1,4 @@
+using Diffusion.Net.Training;
 using FluentAssertions;
 using TorchSharp;
 using Xunit;

@@ -1,3 +1,4 @@
+using Diffusion.Net.Imaging;
 using Diffusion.Net.Testing;
 using Diffusion.Net.Tests.Support;
 using FluentAssertions;

@@ -1,3 +1,6 @@
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
+using Diffusion.Net.Training;
 using FluentAssertions;
 using TorchSharp;
 using Xunit;

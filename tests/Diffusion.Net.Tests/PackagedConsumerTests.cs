@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Security.Cryptography;
+using Diffusion.Net.Pipelines;
 using FluentAssertions;
 using Xunit;
 using Xunit.Abstractions;
@@ -54,7 +55,7 @@ public sealed class PackagedConsumerTests(ITestOutputHelper output)
                 </Project>
                 """);
             File.WriteAllText(Path.Combine(app, "Program.cs"), """
-                using Diffusion.Net;
+                using Diffusion.Net.Schedules;
                 using TorchSharp;
                 using var x = torch.ones(3) * 2;
                 var schedule = NoiseSchedules.SquaredCosCapV2();

@@ -1,3 +1,9 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Imaging;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
 using Diffusion.Net.Tests.Support;
 using FluentAssertions;
@@ -141,8 +147,8 @@ public class PipelineTests
     {
         var (pipeline, _, target) = Setup(5);
         using var _t = target;
-        var guided = pipeline.WithGuidance(Guidance.ClassifierFree(3));
-        pipeline.Settings.Guidance.Should().BeSameAs(Guidance.None);
+        var guided = pipeline.WithGuidance(Guide.ClassifierFree(3));
+        pipeline.Settings.Guidance.Should().BeSameAs(Guide.None);
         guided.Settings.Guidance.Should().BeOfType<ClassifierFreeGuidance>();
         guided.Steps.Should().Equal(pipeline.Steps);
     }

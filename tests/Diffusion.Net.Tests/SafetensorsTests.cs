@@ -1,4 +1,5 @@
 using System.Text;
+using Diffusion.Net.IO;
 using Diffusion.Net.Testing;
 using Diffusion.Net.Tests.Support;
 using FluentAssertions;

@@ -1,3 +1,6 @@
+using Diffusion.Net.IO;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
 using Diffusion.Net.Tests.Support;
 using FluentAssertions;

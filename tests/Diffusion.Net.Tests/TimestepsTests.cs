@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Diffusion.Net.IO;
+using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
 using Diffusion.Net.Tests.Support;
 using FluentAssertions;

@@ -1,5 +1,10 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Imaging;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
 using Diffusion.Net.Tests.Support;
+using Diffusion.Net.Views;
 using FluentAssertions;
 using Xunit;
 using static TorchSharp.torch;
@@ -99,16 +104,16 @@ public class ViewsTests
         using var scope = NewDisposeScope();
         var images = randn(2, 1, 8, 8);
         var model = new PointMassPredictor(schedule, images, unconditional: zeros(1, 1, 8, 8));
-        var composition = Views.Average((Condition.Classes(0), View.Identity), (Condition.Classes(1), View.FlipVertical));
+        var composition = View.Average((Condition.Classes(0), View.Identity), (Condition.Classes(1), View.FlipVertical));
         var x = randn(3, 1, 8, 8);
         var context = new DenoiseStepContext(0, 1, 100, 99);
-        using var p = composition.Predict(model, Guidance.ClassifierFree(2), x, context);
+        using var p = composition.Predict(model, Guide.ClassifierFree(2), x, context);
         model.Calls.Should().Be(1);
         model.BatchSizes.Should().Equal(12L);
 
         using var t = context.TimestepTensor(3);
-        using var e1 = Guidance.ClassifierFree(2).Guide(model, x, t, Condition.Classes(0).Repeat(3));
-        using var e2 = Guidance.ClassifierFree(2).Guide(model, x.flip(2), t, Condition.Classes(1).Repeat(3));
+        using var e1 = Guide.ClassifierFree(2).Guide(model, x, t, Condition.Classes(0).Repeat(3));
+        using var e2 = Guide.ClassifierFree(2).Guide(model, x.flip(2), t, Condition.Classes(1).Repeat(3));
         TensorAssert.Close(p.Epsilon, (e1.Epsilon + e2.Epsilon.flip(2)) / 2, 1e-6);
     }
 
@@ -121,7 +126,7 @@ public class ViewsTests
         var model = new PointMassPredictor(schedule, images);
         var x = randn(1, 1, 40, 40);
         var context = new DenoiseStepContext(0, 1, 200, 199);
-        using var p = Views.Hybrid(Condition.Classes(0), Condition.Classes(1)).Predict(model, Guidance.None, x, context);
+        using var p = View.Hybrid(Condition.Classes(0), Condition.Classes(1)).Predict(model, Guide.None, x, context);
         using var t = context.TimestepTensor(1);
         using var e0 = model.Predict(x, t, Condition.Classes(0));
         using var e1 = model.Predict(x, t, Condition.Classes(1));

@@ -1,3 +1,4 @@
+using Diffusion.Net.Sampling;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Testing;

@@ -1,4 +1,6 @@
-namespace Diffusion.Net.DeepFloyd;
+using Diffusion.Net.IO;
+
+namespace Diffusion.Net.DeepFloyd.Config;
 
 /// <summary>
 /// The parts of a diffusers <c>UNet2DConditionModel</c> config that DeepFloyd IF uses (stage I and stage II), read

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using Diffusion.Net.IO;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Config;
 
 /// <summary>Typed reads of a diffusers/transformers config.json, with a <see cref="ModelConfigException"/> naming the key.</summary>
 internal sealed class JsonConfig

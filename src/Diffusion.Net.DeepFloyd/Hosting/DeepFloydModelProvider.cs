@@ -1,7 +1,9 @@
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.DeepFloyd.Prompts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Hosting;
 
 /// <summary>Loads the configured DeepFloyd stages and prompt embeddings once, on first use (registered by <c>AddDeepFloyd()</c>).</summary>
 public sealed class DeepFloydModelProvider(IOptions<DeepFloydServiceOptions> options, ILogger<DeepFloydModelProvider>? logger = null) : IDisposable

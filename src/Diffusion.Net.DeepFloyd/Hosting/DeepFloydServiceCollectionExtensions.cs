@@ -1,4 +1,4 @@
-using Diffusion.Net.DeepFloyd;
+using Diffusion.Net.DeepFloyd.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,4 @@
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Hosting;
 
 /// <summary>Bindable settings of <see cref="DeepFloydModelProvider"/>.</summary>
 public sealed class DeepFloydServiceOptions

@@ -1,8 +1,14 @@
+using Diffusion.Net.DeepFloyd.Config;
+using Diffusion.Net.DeepFloyd.Models;
+using Diffusion.Net.IO;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Loading;
 
 /// <summary>
 /// A DeepFloyd IF stage loaded from its published diffusers folder (<c>model_index.json</c>, <c>unet/</c>,

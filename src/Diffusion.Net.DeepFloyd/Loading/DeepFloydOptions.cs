@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Loading;
 
 /// <summary>How DeepFloyd IF weights are loaded.</summary>
 public sealed record DeepFloydOptions

@@ -1,8 +1,11 @@
+using Diffusion.Net.DeepFloyd.Models;
+using Diffusion.Net.DeepFloyd.Text;
+using Diffusion.Net.IO;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Loading;
 
 /// <summary>
 /// The IF prompt encoder: the pipelines' preprocessing (<c>lower().strip()</c>), the T5 tokenizer (77 tokens, EOS,

@@ -1,4 +1,6 @@
-namespace Diffusion.Net.DeepFloyd;
+using Diffusion.Net.IO;
+
+namespace Diffusion.Net.DeepFloyd.Loading;
 
 /// <summary>Finds a component's weights in the diffusers / transformers naming scheme.</summary>
 internal static class WeightFiles

@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Models;
 
 /// <summary>
 /// diffusers' Attention with added KV (AttnAddedKVProcessor), IF's SimpleCrossAttn: image tokens attend over

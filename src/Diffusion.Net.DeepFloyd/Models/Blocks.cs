@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Models;
 
 /// <summary>The settings every block of one IF UNet shares.</summary>
 internal sealed record BlockSettings(long TembChannels, long Groups, double Eps, bool SkipTimeAct, double OutScale, long HeadDim, long CrossAttentionDim, WeightAllocation Allocation);

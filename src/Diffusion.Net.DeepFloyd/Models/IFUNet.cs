@@ -1,7 +1,8 @@
+using Diffusion.Net.DeepFloyd.Config;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Models;
 
 /// <summary>
 /// The DeepFloyd IF UNet (the parts of diffusers' UNet2DConditionModel that IF uses), built from its config: stage I

@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Models;
 
 /// <summary>
 /// How a network's parameters are allocated: on which device and in which dtype. Parameters are created empty (no

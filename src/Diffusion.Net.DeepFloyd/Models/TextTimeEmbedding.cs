@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Models;
 
 /// <summary>
 /// diffusers' AttentionPooling: the pooled query is the mean over all tokens plus a learned positional vector, and it

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Models;
 
 /// <summary>diffusers' TimestepEmbedding: linear_1 → GELU → linear_2.</summary>
 public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>

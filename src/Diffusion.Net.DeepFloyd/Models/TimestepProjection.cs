@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Models;
 
 /// <summary>
 /// diffusers' sinusoidal timestep embedding (<c>Timesteps</c>, no weights): freq_k = exp(−ln(10000)·k/(half − shift)),

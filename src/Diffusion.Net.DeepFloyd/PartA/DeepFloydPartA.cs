@@ -1,6 +1,16 @@
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.DeepFloyd.Prompts;
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
+using Diffusion.Net.Techniques;
+using Diffusion.Net.Views;
 using static TorchSharp.torch;
+using SdeditTechnique = Diffusion.Net.Techniques.Sdedit;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.PartA;
 
 /// <summary>
 /// CS180 Part A (§1.1–1.9) on DeepFloyd IF stage I, with the course's conventions: strided timesteps 990, 960, …, 0
@@ -40,7 +50,7 @@ public sealed class DeepFloydPartA
     public ISampler Sampler { get; } = new DdpmSampler(new DdpmSamplerOptions { Variance = DdpmVariance.LearnedRange });
 
     /// <summary>CFG with the empty prompt (§1.6 on).</summary>
-    public IGuidance Guidance => Net.Guidance.ClassifierFree(GuidanceScale, Prompts[""]);
+    public IGuidance Guidance => Guide.ClassifierFree(GuidanceScale, Prompts[""]);
 
     /// <summary>The schedule.</summary>
     public INoiseSchedule Schedule => Stage1.Schedule;
@@ -69,7 +79,7 @@ public sealed class DeepFloydPartA
 
     /// <summary>§1.7 / §1.7.3: SDEdit toward <paramref name="prompt"/> from <paramref name="startIndex"/>.</summary>
     public DiffusionPipeline Sdedit(Tensor image, int startIndex, string prompt = GenericPrompt)
-        => global::Diffusion.Net.Sdedit.Build(Stage1, Schedule, image, Strided, startIndex, Prompts[prompt], Guidance, Sampler);
+        => SdeditTechnique.Build(Stage1, Schedule, image, Strided, startIndex, Prompts[prompt], Guidance, Sampler);
 
     /// <summary>§1.7.2: inpainting where <paramref name="mask"/> is 1.</summary>
     public DiffusionPipeline Inpaint(Tensor image, Tensor mask, string prompt = GenericPrompt)
@@ -78,14 +88,14 @@ public sealed class DeepFloydPartA
     /// <summary>§1.8: a visual anagram, <paramref name="upright"/> as is and <paramref name="flipped"/> through <paramref name="view"/> (default: upside down).</summary>
     public DiffusionPipeline Anagram(string upright, string flipped, IView? view = null, int count = 1)
         => DiffusionPipeline.FromNoise(count, 3, Stage1.SampleSize, Stage1.SampleSize)
-            .Denoise(Stage1, Strided, Views.Average((Prompts[upright], View.Identity), (Prompts[flipped], view ?? View.FlipVertical)))
+            .Denoise(Stage1, Strided, View.Average((Prompts[upright], View.Identity), (Prompts[flipped], view ?? View.FlipVertical)))
             .WithGuidance(Guidance)
             .WithSampler(Sampler);
 
     /// <summary>§1.9: a hybrid image, <paramref name="far"/> in the low frequencies and <paramref name="near"/> in the high ones (Gaussian 33, σ 2).</summary>
     public DiffusionPipeline Hybrid(string far, string near, int count = 1, int kernelSize = 33, double sigma = 2.0)
         => DiffusionPipeline.FromNoise(count, 3, Stage1.SampleSize, Stage1.SampleSize)
-            .Denoise(Stage1, Strided, Views.Hybrid(Prompts[far], Prompts[near], kernelSize, sigma))
+            .Denoise(Stage1, Strided, View.Hybrid(Prompts[far], Prompts[near], kernelSize, sigma))
             .WithGuidance(Guidance)
             .WithSampler(Sampler);
 }

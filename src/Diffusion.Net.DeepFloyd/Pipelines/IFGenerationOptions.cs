@@ -1,4 +1,6 @@
-namespace Diffusion.Net.DeepFloyd;
+using Diffusion.Net.Schedules;
+
+namespace Diffusion.Net.DeepFloyd.Pipelines;
 
 /// <summary>Options of <see cref="IFPipeline"/> (diffusers' IFPipeline defaults).</summary>
 public sealed record IFGenerationOptions

@@ -1,6 +1,10 @@
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Pipelines;
 
 /// <summary>
 /// Text → 64×64 with DeepFloyd IF stage I, with diffusers' IFPipeline semantics: the initial noise is the
@@ -27,7 +31,7 @@ public sealed class IFPipeline(DeepFloydModel stage1)
         var pipeline = DiffusionPipeline.FromNoise(batch, _stage1.UNet.Config.SampleChannels, size, size)
             .Denoise(_stage1, timesteps, positive)
             .WithSampler(_stage1.Sampler)
-            .WithGuidance(options.GuidanceScale > 1 ? Guidance.ClassifierFree(options.GuidanceScale, negative) : Guidance.None);
+            .WithGuidance(options.GuidanceScale > 1 ? Guide.ClassifierFree(options.GuidanceScale, negative) : Guide.None);
         return options.CaptureEvery > 0 ? pipeline.CaptureTrajectory(options.CaptureEvery) : pipeline;
     }
 

@@ -1,6 +1,12 @@
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Pipelines;
 
 /// <summary>
 /// 64 → 256 with DeepFloyd IF stage II, with diffusers' IFSuperResolutionPipeline semantics: draw x (first), upscale
@@ -45,7 +51,7 @@ public sealed class IFSuperResolutionPipeline(DeepFloydModel stage2)
         var pipeline = DiffusionPipeline.From(x)
             .Denoise(_stage2, timesteps, positive)
             .WithSampler(_stage2.Sampler)
-            .WithGuidance(options.GuidanceScale > 1 ? Guidance.ClassifierFree(options.GuidanceScale, negativeCombined) : Guidance.None);
+            .WithGuidance(options.GuidanceScale > 1 ? Guide.ClassifierFree(options.GuidanceScale, negativeCombined) : Guide.None);
         // The same generator continues: the per-step draws follow the two above, as in diffusers.
         return pipeline.Run(new DiffusionRunOptions { Seed = options.Seed, NoiseSource = noise }, progress, cancellationToken);
     }

@@ -1,6 +1,9 @@
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.IO;
+using Diffusion.Net.Prediction;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Prompts;
 
 /// <summary>
 /// Named prompt embeddings (each [1, L, D], e.g. [1, 77, 4096] T5 states), with the unconditional <c>""</c> entry

@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Prompts;
 
 /// <summary>
 /// Reads a <c>torch.save</c> zip file holding a dict of name → tensor without executing pickle code: a small pickle

@@ -1,4 +1,6 @@
-namespace Diffusion.Net.DeepFloyd;
+using Diffusion.Net.IO;
+
+namespace Diffusion.Net.DeepFloyd.Text;
 
 /// <summary>
 /// Works around Microsoft.ML.Tokenizers 2.0.1, whose SentencePieceTokenizer throws IndexOutOfRangeException when the

@@ -1,4 +1,7 @@
-namespace Diffusion.Net.DeepFloyd;
+using Diffusion.Net.DeepFloyd.Config;
+using Diffusion.Net.IO;
+
+namespace Diffusion.Net.DeepFloyd.Text;
 
 /// <summary>
 /// The T5 encoder settings (transformers' T5Config, as in DeepFloyd's <c>text_encoder/config.json</c>); T5 v1.1

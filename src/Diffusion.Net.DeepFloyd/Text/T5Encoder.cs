@@ -1,7 +1,8 @@
+using Diffusion.Net.DeepFloyd.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Text;
 
 /// <summary>T5's RMSNorm (weight only, no mean subtraction): h · rsqrt(mean(h²) + ε) in float32, then cast to the weight dtype.</summary>
 public sealed class T5LayerNorm : nn.Module<Tensor, Tensor>

@@ -1,8 +1,10 @@
 using System.Text;
+using Diffusion.Net.DeepFloyd.Config;
+using Diffusion.Net.IO;
 using Microsoft.ML.Tokenizers;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.DeepFloyd;
+namespace Diffusion.Net.DeepFloyd.Text;
 
 /// <summary>Token ids and attention mask of a batch of prompts (int64 [B, L]); owns both tensors.</summary>
 public sealed class TokenizedPrompts : IDisposable

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Data;
 
 /// <summary>
 /// Reads IDX files (LeCun's MNIST format), raw or gzipped, as untrusted input: magic numbers, dimension counts,

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
+using Diffusion.Net.IO;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Data;
 
 /// <summary>
 /// Finds or fetches the MNIST IDX files with no manual step: an explicit folder, then <c>DIFFUSIONNET_MNIST_DIR</c>,

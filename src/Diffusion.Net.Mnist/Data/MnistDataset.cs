@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
+using Diffusion.Net.Training;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Data;
 
 /// <summary>
 /// An MNIST split in memory: uint8 images [N, 28, 28] and labels. Batches come out as float32 [B, 1, 28, 28] in [0, 1]

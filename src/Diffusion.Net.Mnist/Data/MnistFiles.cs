@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Data;
 
 /// <summary>The four MNIST IDX files, their names and the SHA-256 of their uncompressed content.</summary>
 public static class MnistFiles

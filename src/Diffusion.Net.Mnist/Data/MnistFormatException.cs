@@ -1,4 +1,4 @@
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Data;
 
 /// <summary>An IDX file is malformed: wrong magic number, counts or dimensions that disagree, a wrong length.</summary>
 public sealed class MnistFormatException : IOException

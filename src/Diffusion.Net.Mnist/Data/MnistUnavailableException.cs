@@ -1,4 +1,4 @@
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Data;
 
 /// <summary>MNIST could not be found or fetched from any source; the message lists every attempt and why it failed.</summary>
 public sealed class MnistUnavailableException : IOException

@@ -1,6 +1,7 @@
+using Diffusion.Net.Training;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Evaluation;
 
 /// <summary>Cross-entropy of a classifier's logits against the batch labels.</summary>
 public sealed class ClassificationObjective(Func<Tensor, Tensor> logits) : ITrainingObjective

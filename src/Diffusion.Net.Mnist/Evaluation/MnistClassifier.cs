@@ -2,7 +2,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Evaluation;
 
 /// <summary>
 /// A small CNN digit classifier used to put numbers on generated digits (class agreement, confidence) and as the

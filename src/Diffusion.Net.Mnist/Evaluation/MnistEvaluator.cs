@@ -1,8 +1,11 @@
+using Diffusion.Net.IO;
+using Diffusion.Net.Mnist.Data;
+using Diffusion.Net.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Evaluation;
 
 /// <summary>Quality numbers for generated digits.</summary>
 /// <param name="Samples">How many generated digits were measured.</param>

@@ -1,6 +1,7 @@
+using Diffusion.Net.Training;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Evaluation;
 
 /// <summary>
 /// Training data with random translations of up to ±<see cref="MaxShift"/> pixels (zero padding, then a random crop),

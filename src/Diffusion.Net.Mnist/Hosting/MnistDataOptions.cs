@@ -1,4 +1,6 @@
-namespace Diffusion.Net.Mnist;
+using Diffusion.Net.Mnist.Data;
+
+namespace Diffusion.Net.Mnist.Hosting;
 
 /// <summary>Bindable settings of <see cref="MnistDataProvider"/> (see <see cref="MnistSourceOptions"/> for the search order).</summary>
 public sealed class MnistDataOptions

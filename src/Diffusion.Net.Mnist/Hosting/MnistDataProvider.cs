@@ -1,8 +1,9 @@
+using Diffusion.Net.Mnist.Data;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Hosting;
 
 /// <summary>MNIST splits from the configured sources, with progress logged (registered by <c>AddMnist()</c>).</summary>
 public sealed class MnistDataProvider(IOptions<MnistDataOptions> options, ILogger<MnistDataProvider>? logger = null)

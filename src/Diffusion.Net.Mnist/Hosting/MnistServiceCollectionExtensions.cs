@@ -1,4 +1,4 @@
-using Diffusion.Net.Mnist;
+using Diffusion.Net.Mnist.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 

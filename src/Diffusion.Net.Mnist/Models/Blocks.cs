@@ -2,7 +2,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Models;
 
 // The CS180 Part B building blocks (spec §3.1). Field names are the state-dict names of the PyTorch reference
 // (tools/pytorch_reference/cs180_unets.py), so checkpoints load in Python and back.

@@ -1,6 +1,8 @@
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Models;
 
 /// <summary>
 /// CS180 Part B §2.4: the class-conditioned UNet ε_θ(x_t, t, c). The one-hot class c (all zeros for the null class)

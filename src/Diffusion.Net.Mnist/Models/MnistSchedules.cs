@@ -1,6 +1,7 @@
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Models;
 
 /// <summary>The CS180 Part B noise schedule and its time normalisation.</summary>
 public static class MnistSchedules

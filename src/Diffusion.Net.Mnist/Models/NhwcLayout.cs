@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Models;
 
 /// <summary>
 /// The NHWC ("channels last") memory layout of [N, C, H, W] tensors. TorchSharp 0.107 has no

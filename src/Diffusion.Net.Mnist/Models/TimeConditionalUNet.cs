@@ -1,6 +1,8 @@
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Models;
 
 /// <summary>
 /// CS180 Part B §2.1: the time-conditioned UNet ε_θ(x_t, t). The normalised time t/T goes through two FCBlocks whose

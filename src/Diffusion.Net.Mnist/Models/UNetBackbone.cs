@@ -1,8 +1,9 @@
+using Diffusion.Net.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Models;
 
 /// <summary>
 /// The CS180 UNet body shared by the three networks (spec §3.1), with hooks where conditioning enters: after

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Models;
 
 /// <summary>
 /// CS180 Part B §1: the unconditional UNet used as a single-step denoiser D_θ(z) ≈ x (trained at σ = 0.5, D = 128,

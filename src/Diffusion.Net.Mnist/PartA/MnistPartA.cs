@@ -1,6 +1,16 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Imaging;
+using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.Training;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
+using Diffusion.Net.Views;
 using static TorchSharp.torch;
+using SdeditTechnique = Diffusion.Net.Techniques.Sdedit;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.PartA;
 
 /// <summary>
 /// CS180 Part A's techniques on the class-conditioned MNIST UNet, with digits as conditions: the same core chains
@@ -36,7 +46,7 @@ public sealed class MnistPartA
     public double GuidanceScale { get; }
 
     /// <summary>CFG with the null class as the unconditional branch.</summary>
-    public IGuidance Guidance => Net.Guidance.ClassifierFree(GuidanceScale);
+    public IGuidance Guidance => Guide.ClassifierFree(GuidanceScale);
 
     /// <summary>The DDPM step with x̂_0 clipped to [0, 1].</summary>
     public ISampler Sampler { get; } = MnistSampling.Sampler();
@@ -49,7 +59,7 @@ public sealed class MnistPartA
     public Tensor Sample(IReadOnlyList<int>? digits, int count, long seed, bool guided = true)
         => DiffusionPipeline.FromNoise(count, 1, 28, 28)
             .Denoise(Model, Strided, Digits(digits, count))
-            .WithGuidance(guided ? Guidance : Net.Guidance.None)
+            .WithGuidance(guided ? Guidance : Guide.None)
             .WithSampler(Sampler)
             .Run(seed);
 
@@ -57,7 +67,7 @@ public sealed class MnistPartA
     public Tensor Sdedit(Tensor sources, int startIndex, IReadOnlyList<int>? toward, long seed)
     {
         ArgumentNullException.ThrowIfNull(sources);
-        return global::Diffusion.Net.Sdedit.Build(Model, Schedule, sources, Strided, startIndex, Digits(toward, (int)sources.shape[0]), Guidance, Sampler).Run(seed);
+        return SdeditTechnique.Build(Model, Schedule, sources, Strided, startIndex, Digits(toward, (int)sources.shape[0]), Guidance, Sampler).Run(seed);
     }
 
     /// <summary>§1.7.2: RePaint inpainting of each source where <paramref name="mask"/> is 1, guided toward a digit per row.</summary>
@@ -74,7 +84,7 @@ public sealed class MnistPartA
     /// <summary>§1.8: a visual anagram reading as <paramref name="upright"/> and, through <paramref name="view"/>, as <paramref name="other"/>.</summary>
     public Tensor Anagram(int upright, int other, IView view, int count, long seed)
         => DiffusionPipeline.FromNoise(count, 1, 28, 28)
-            .Denoise(Model, Strided, Views.Average((Condition.Classes(upright), View.Identity), (Condition.Classes(other), view)))
+            .Denoise(Model, Strided, View.Average((Condition.Classes(upright), View.Identity), (Condition.Classes(other), view)))
             .WithGuidance(Guidance)
             .WithSampler(Sampler)
             .Run(seed);
@@ -82,7 +92,7 @@ public sealed class MnistPartA
     /// <summary>§1.9: a hybrid reading as <paramref name="far"/> from afar (low-pass) and <paramref name="near"/> up close (high-pass).</summary>
     public Tensor Hybrid(int far, int near, int count, long seed, int kernelSize = 33, double sigma = 2.0)
         => DiffusionPipeline.FromNoise(count, 1, 28, 28)
-            .Denoise(Model, Strided, Views.Hybrid(Condition.Classes(far), Condition.Classes(near), kernelSize, sigma))
+            .Denoise(Model, Strided, View.Hybrid(Condition.Classes(far), Condition.Classes(near), kernelSize, sigma))
             .WithGuidance(Guidance)
             .WithSampler(Sampler)
             .Run(seed);

@@ -1,6 +1,10 @@
+using Diffusion.Net.Imaging;
+using Diffusion.Net.Mnist.Data;
+using Diffusion.Net.Mnist.Evaluation;
+using Diffusion.Net.Views;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.PartA;
 
 /// <summary>SDEdit at one start index: mean L2 distance to the source and the share keeping the source's digit.</summary>
 public sealed record SdeditLevel(int StartIndex, int Timestep, double MeanDistance, double KeptRate);

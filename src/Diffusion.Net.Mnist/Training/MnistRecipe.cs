@@ -1,4 +1,6 @@
-namespace Diffusion.Net.Mnist;
+using Diffusion.Net.Training;
+
+namespace Diffusion.Net.Mnist.Training;
 
 /// <summary>Which CS180 Part B network a recipe trains.</summary>
 public enum MnistModelKind

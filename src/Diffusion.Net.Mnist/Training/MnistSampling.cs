@@ -1,6 +1,12 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Training;
 
 /// <summary>CS180 Part B sampling through the core pipeline (Algorithms B.2 and B.4).</summary>
 public static class MnistSampling
@@ -51,7 +57,7 @@ public static class MnistSampling
         model.eval();
         return DiffusionPipeline.FromNoise(digits.Count, model.InChannels, 28, 28)
             .Denoise(model, Timesteps.All(model.Schedule.Length), condition)
-            .WithGuidance(guidanceInterval is { } interval ? Guidance.ClassifierFree(guidanceScale).Within(interval.Min, interval.Max) : Guidance.ClassifierFree(guidanceScale))
+            .WithGuidance(guidanceInterval is { } interval ? Guide.ClassifierFree(guidanceScale).Within(interval.Min, interval.Max) : Guide.ClassifierFree(guidanceScale))
             .WithSampler(Sampler(clipToDataRange));
     }
 

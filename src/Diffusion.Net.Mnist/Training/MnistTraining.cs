@@ -1,8 +1,11 @@
+using Diffusion.Net.IO;
+using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist;
+namespace Diffusion.Net.Mnist.Training;
 
 /// <summary>Builds and trains the network of a <see cref="MnistRecipe"/>.</summary>
 public static class MnistTraining

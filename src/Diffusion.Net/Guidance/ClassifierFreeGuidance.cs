@@ -1,6 +1,7 @@
+using Diffusion.Net.Prediction;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Guidance;
 
 /// <summary>
 /// Classifier-free guidance (Ho &amp; Salimans 2022): ε = ε_u + γ (ε_c − ε_u). Both estimates come from ONE forward

@@ -1,6 +1,7 @@
+using Diffusion.Net.Prediction;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Guidance;
 
 /// <summary>
 /// Combines noise predictions for one step, e.g. classifier-free guidance. A guidance decides how many forward

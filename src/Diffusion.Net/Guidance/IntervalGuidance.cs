@@ -1,6 +1,7 @@
+using Diffusion.Net.Prediction;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Guidance;
 
 /// <summary>
 /// Applies another guidance only while the timestep lies in [<see cref="MinTimestep"/>, <see cref="MaxTimestep"/>] and the

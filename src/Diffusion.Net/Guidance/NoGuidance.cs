@@ -1,6 +1,7 @@
+using Diffusion.Net.Prediction;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Guidance;
 
 /// <summary>The model's conditional prediction, unchanged (one forward pass).</summary>
 public sealed class NoGuidance : IGuidance

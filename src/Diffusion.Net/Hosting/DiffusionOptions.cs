@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Hosting;
 
 /// <summary>Application-wide settings of Diffusion.Net, bound from configuration or set in code.</summary>
 public sealed class DiffusionOptions

@@ -1,8 +1,8 @@
-using TorchSharp;
 using Microsoft.Extensions.Options;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Hosting;
 
 /// <summary>Validates <see cref="DiffusionOptions"/> at start, naming every bad value.</summary>
 public sealed class DiffusionOptionsValidator : IValidateOptions<DiffusionOptions>

@@ -1,10 +1,11 @@
-using TorchSharp;
+using Diffusion.Net.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Hosting;
 
 /// <summary>
 /// The configured runtime: device, dtype and threads from <see cref="DiffusionOptions"/>, and pipeline runs with

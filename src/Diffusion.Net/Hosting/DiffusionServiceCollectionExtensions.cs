@@ -1,4 +1,4 @@
-using Diffusion.Net;
+using Diffusion.Net.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 

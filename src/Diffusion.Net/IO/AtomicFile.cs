@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>
 /// Writes a file so that readers only ever see the old content or the complete new content: write a temporary

@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>
 /// Named tensors that can be read one at a time (a safetensors file, or a sharded set of them), so that weights

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>A model or scheduler configuration file is malformed or has a value this library does not support.</summary>
 public sealed class ModelConfigException : IOException

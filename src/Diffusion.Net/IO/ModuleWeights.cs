@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>
 /// Loads and saves a module's state dict by name with full validation. TorchSharp's own <c>load_state_dict</c>

@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>One tensor's entry in a safetensors header: dtype, shape and where its bytes lie in the data section.</summary>
 /// <param name="Name">The tensor's key.</param>

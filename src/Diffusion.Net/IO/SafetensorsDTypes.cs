@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>The mapping between safetensors dtype names and TorchSharp scalar types.</summary>
 public static class SafetensorsDTypes

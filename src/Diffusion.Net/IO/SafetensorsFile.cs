@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>
 /// Reads a safetensors file as untrusted input. The header is validated completely when the file is opened:

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>
 /// A safetensors file (or a sharded index) is malformed: truncated, a header that lies about sizes or offsets,

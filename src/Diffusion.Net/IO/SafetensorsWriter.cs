@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>
 /// Writes tensors to a safetensors file atomically: the bytes go to a temporary file in the same folder, which is

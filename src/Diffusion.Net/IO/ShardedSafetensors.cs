@@ -1,7 +1,7 @@
 using System.Text.Json;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>
 /// A checkpoint split over several safetensors files with a <c>*.index.json</c> that maps every tensor name to

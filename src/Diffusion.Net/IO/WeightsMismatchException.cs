@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.IO;
 
 /// <summary>
 /// Weights do not fit the network they are loaded into: tensors missing from the file, tensors the network does

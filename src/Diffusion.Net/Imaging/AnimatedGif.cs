@@ -1,10 +1,11 @@
+using Diffusion.Net.IO;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Imaging;
 
 /// <summary>Animated GIFs of denoising trajectories.</summary>
 public static class AnimatedGif

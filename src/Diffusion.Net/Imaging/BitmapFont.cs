@@ -1,7 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Imaging;
 
 /// <summary>
 /// A tiny embedded 6×13 bitmap font (X11 misc-fixed, public domain) for labels on image sheets and plots, so the

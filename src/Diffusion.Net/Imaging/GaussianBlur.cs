@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Imaging;
 
 /// <summary>
 /// Gaussian blur with torchvision's semantics (<c>transforms.functional.gaussian_blur</c>): a float32 kernel

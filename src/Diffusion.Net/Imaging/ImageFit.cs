@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Imaging;
 
 /// <summary>How an image is brought to a square model size.</summary>
 public enum ImageFit

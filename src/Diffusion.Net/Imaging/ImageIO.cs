@@ -1,10 +1,11 @@
+using Diffusion.Net.IO;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Imaging;
 
 /// <summary>
 /// Loading images as untrusted input and converting between images and tensors. Files are size-checked, their

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Imaging;
 
 /// <summary>Limits applied before an untrusted image is decoded.</summary>
 public sealed record ImageLoadOptions

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Imaging;
 
 /// <summary>An image file is corrupt, truncated, of an unknown format, or larger than the configured limits.</summary>
 public sealed class InvalidImageException : IOException

@@ -2,7 +2,7 @@ using System.Globalization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Imaging;
 
 /// <summary>One line of a <see cref="LinePlot"/>.</summary>
 /// <param name="Name">The legend entry.</param>

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Imaging;
 
 /// <summary>Inpainting masks: [1, 1, H, W] float32, 1 where new content is generated, 0 where the original is kept.</summary>
 public static class Masks

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Imaging;
 
 /// <summary>How pixel values map to tensor values.</summary>
 public enum PixelRange

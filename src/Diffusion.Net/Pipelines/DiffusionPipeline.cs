@@ -1,7 +1,11 @@
 using System.Collections.Immutable;
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>
 /// A fluent, immutable description of a diffusion run: a source (noise or an image), then links such as forward
@@ -12,7 +16,7 @@ namespace Diffusion.Net;
 /// <code>
 /// using Tensor digits = DiffusionPipeline.FromNoise(40, 1, 28, 28)
 ///     .Denoise(unet, Timesteps.All(300), Condition.Classes(labels))
-///     .WithGuidance(Guidance.ClassifierFree(5))
+///     .WithGuidance(Guide.ClassifierFree(5))
 ///     .Run(seed: 0);
 /// </code>
 /// </example>

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>Progress of a pipeline run, reported after every denoising step.</summary>
 /// <param name="Step">Steps completed so far in the whole run (1-based after the first step).</param>

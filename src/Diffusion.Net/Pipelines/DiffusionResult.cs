@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>The output of a pipeline run: the final sample and any captured trajectory. It owns all its tensors.</summary>
 public sealed class DiffusionResult : IDisposable

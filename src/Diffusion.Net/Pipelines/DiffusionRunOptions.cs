@@ -1,6 +1,7 @@
+using Diffusion.Net.Sampling;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>Per-run settings of a <see cref="DiffusionPipeline"/>.</summary>
 public sealed record DiffusionRunOptions

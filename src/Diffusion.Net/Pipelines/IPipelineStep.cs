@@ -1,6 +1,8 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Sampling;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>
 /// One link of a <see cref="DiffusionPipeline"/>: a source (noise, an image), a transform (forward noising, blur),

@@ -1,6 +1,7 @@
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>A constraint applied to the state after every denoising step (RePaint-style inpainting is one).</summary>
 public interface IStepHook

@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using Diffusion.Net.Sampling;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>What the links of one pipeline run share: device, dtype, randomness, progress, cancellation.</summary>
 public sealed class PipelineRunContext

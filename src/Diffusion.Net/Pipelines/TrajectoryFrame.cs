@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>One captured state of a denoising loop (owned by the <see cref="DiffusionResult"/> that holds it).</summary>
 /// <param name="Step">The run-wide step index after which the frame was taken.</param>

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Prediction;
 
 /// <summary>Class labels, one per row; −1 is the null class (dropped condition, the CFG unconditional branch).</summary>
 public sealed class ClassCondition : Condition

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Prediction;
 
 /// <summary>Several conditions of different kinds applied together (at most one of each kind).</summary>
 public sealed class CompositeCondition : Condition

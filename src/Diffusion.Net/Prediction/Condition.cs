@@ -1,6 +1,7 @@
+using Diffusion.Net.Guidance;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Prediction;
 
 /// <summary>
 /// A batch of conditioning information for a noise predictor: nothing, class labels, text embeddings, an image,

@@ -1,6 +1,7 @@
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Prediction;
 
 /// <summary>
 /// The exact minimum-error noise predictor for a finite dataset {x_k} (a model that has memorised its data):

@@ -1,6 +1,7 @@
+using Diffusion.Net.Guidance;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Prediction;
 
 /// <summary>
 /// What a denoising step steers toward: a plain <see cref="Condition"/>, or a composition of several conditions

@@ -1,4 +1,6 @@
-namespace Diffusion.Net;
+using Diffusion.Net.Schedules;
+
+namespace Diffusion.Net.Prediction;
 
 /// <summary>A noise predictor that knows the noise schedule it was trained with.</summary>
 public interface IDiffusionModel : INoisePredictor

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Prediction;
 
 /// <summary>
 /// A network that predicts the noise ε in a noisy sample x_t (and optionally a variance), given the timestep and a
@@ -11,7 +11,7 @@ public interface INoisePredictor
 {
     /// <summary>Predicts ε for a batch.</summary>
     /// <param name="sample">x_t, shape [B, C, H, W].</param>
-    /// <param name="timesteps">Integer timestep indices, int64 of shape [B] (see <see cref="INoiseSchedule"/>).</param>
+    /// <param name="timesteps">Integer timestep indices, int64 of shape [B] (see <see cref="Schedules.INoiseSchedule"/>).</param>
     /// <param name="condition">What to condition on; its batch must be B or broadcastable to B.</param>
     /// <returns>The prediction; the caller owns it.</returns>
     NoisePrediction Predict(Tensor sample, Tensor timesteps, Condition condition);

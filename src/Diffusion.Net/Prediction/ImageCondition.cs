@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Prediction;
 
 /// <summary>
 /// An image the model is conditioned on, with an optional per-row noise level: e.g. the noised, upscaled

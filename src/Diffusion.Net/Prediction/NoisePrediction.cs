@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Prediction;
 
 /// <summary>
 /// A noise predictor's output: the noise estimate ε̂ and, for models with a learned variance (DeepFloyd IF's

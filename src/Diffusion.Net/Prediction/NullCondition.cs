@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Prediction;
 
 /// <summary>No conditioning. For class-conditional models it means the null class of every row.</summary>
 public sealed class NullCondition : Condition

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Prediction;
 
 /// <summary>Text-encoder embeddings [B, L, D] (e.g. T5 prompt embeddings) with an optional attention mask [B, L].</summary>
 public sealed class TextCondition : Condition
@@ -36,7 +36,7 @@ public sealed class TextCondition : Condition
     /// <inheritdoc />
     public override Condition Unconditional()
         => throw new InvalidOperationException(
-            "Text conditions have no implicit unconditional form: pass the empty prompt's embedding, e.g. Guidance.ClassifierFree(7, prompts[\"\"]).");
+            "Text conditions have no implicit unconditional form: pass the empty prompt's embedding, e.g. Guide.ClassifierFree(7, prompts[\"\"]).");
 
     internal static TextCondition ConcatText(IReadOnlyList<TextCondition> parts)
     {

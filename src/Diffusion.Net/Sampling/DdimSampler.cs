@@ -1,6 +1,8 @@
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Sampling;
 
 /// <summary>
 /// The DDIM step (Song et al. 2021, eq. 12), as diffusers' <c>DDIMScheduler.step</c>:

@@ -1,6 +1,8 @@
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Sampling;
 
 /// <summary>
 /// The DDPM ancestral step (Ho et al. 2020, eqs. 6–7) over any stride, as diffusers' <c>DDPMScheduler.step</c> and

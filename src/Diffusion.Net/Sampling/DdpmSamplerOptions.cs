@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Sampling;
 
 /// <summary>Options of <see cref="DdpmSampler"/>, with diffusers' names and defaults where they exist.</summary>
 public sealed record DdpmSamplerOptions

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Sampling;
 
 /// <summary>The variance of the DDPM reverse step (Ho et al. 2020 §3.2; Nichol &amp; Dhariwal 2021 for learned range).</summary>
 public enum DdpmVariance

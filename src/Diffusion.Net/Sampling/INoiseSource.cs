@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Sampling;
 
 /// <summary>Where a sampler's (and a pipeline's) random normal draws come from.</summary>
 public interface INoiseSource

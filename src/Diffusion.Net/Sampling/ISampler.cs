@@ -1,6 +1,8 @@
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Sampling;
 
 /// <summary>
 /// One reverse-diffusion step x_t → x_{t′} (t′ &lt; t, any stride; t′ = −1 is clean data), given the noise

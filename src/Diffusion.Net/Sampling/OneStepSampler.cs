@@ -1,6 +1,8 @@
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Sampling;
 
 /// <summary>
 /// One-step denoising (CS180 Part A §1.3): jump straight to x̂_0 = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t, whatever the

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Sampling;
 
 /// <summary>Factories for <see cref="ISampler"/>.</summary>
 public static class Samplers

@@ -1,4 +1,6 @@
-namespace Diffusion.Net;
+using Diffusion.Net.Schedules;
+
+namespace Diffusion.Net.Sampling;
 
 /// <summary>
 /// The scalar coefficients of one reverse step t → t′, computed as diffusers computes them: in float32 arithmetic

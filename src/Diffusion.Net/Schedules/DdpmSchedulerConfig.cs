@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Diffusion.Net.IO;
+using Diffusion.Net.Sampling;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Schedules;
 
 /// <summary>
 /// A diffusers <c>scheduler_config.json</c> (DDPMScheduler, DDIMScheduler) mapped onto this library: the noise

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Schedules;
 
 /// <summary>
 /// A discrete diffusion noise schedule over <see cref="Length"/> training timesteps: the variances β_t, the

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Schedules;
 
 /// <summary>A noise schedule given by its table of β (the common implementation of <see cref="INoiseSchedule"/>).</summary>
 public sealed class NoiseSchedule : INoiseSchedule

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Schedules;
 
 /// <summary>Factories for the noise schedules used by DDPM, DeepFloyd IF and CS180.</summary>
 public static class NoiseSchedules

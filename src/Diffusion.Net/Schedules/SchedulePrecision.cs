@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Schedules;
 
 /// <summary>How a schedule's table is rounded.</summary>
 public enum SchedulePrecision

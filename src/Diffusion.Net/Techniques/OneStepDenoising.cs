@@ -1,6 +1,11 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Techniques;
 
 /// <summary>
 /// CS180 Part A §1.3: noise an image to t and estimate the clean image from ONE noise prediction,

@@ -1,6 +1,11 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Pipelines;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Techniques;
 
 /// <summary>
 /// SDEdit image-to-image (Meng et al. 2022; CS180 Part A §1.7): noise an image to entry i_start of a timestep

@@ -1,7 +1,8 @@
+using Diffusion.Net.IO;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>
 /// Adam (Kingma &amp; Ba 2015) with PyTorch's update rule, on float32 master weights. When the network computes in

@@ -1,6 +1,7 @@
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>
 /// Direct denoising (CS180 Part B §1.2): z = x + σ ε with fresh noise per batch, minimise ‖D_θ(z) − x‖².

@@ -1,11 +1,14 @@
-using TorchSharp;
 using System.Diagnostics;
 using System.Globalization;
+using Diffusion.Net.IO;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>
 /// A training loop for any network and objective: shuffled mini-batches from a seeded generator, Adam with an

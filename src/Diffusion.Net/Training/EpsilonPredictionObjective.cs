@@ -1,6 +1,8 @@
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>
 /// DDPM's simplified objective (Ho et al. 2020; CS180 Algorithms B.1 and B.3): draw t uniformly from the schedule's

@@ -1,7 +1,8 @@
+using Diffusion.Net.IO;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>
 /// An exponential moving average of a network's weights (Polyak averaging, as diffusers' <c>EMAModel</c> and the

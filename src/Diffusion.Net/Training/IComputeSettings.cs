@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>
 /// A network whose arithmetic depends on settings outside its weights, such as a memory layout: two runs that differ in

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>A dataset the trainer can draw shuffled mini-batches from.</summary>
 public interface ITrainingData

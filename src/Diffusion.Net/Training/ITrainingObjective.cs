@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>What a training step minimises for one batch (ε-prediction, direct denoising, classification).</summary>
 public interface ITrainingObjective

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
+using Diffusion.Net.IO;
+using Diffusion.Net.Imaging;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>One logged training loss.</summary>
 /// <param name="Step">The global optimisation step (1-based).</param>

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>The numeric precision of training.</summary>
 public enum TrainingPrecision

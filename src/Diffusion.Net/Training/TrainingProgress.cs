@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Training;
 
 /// <summary>Training progress.</summary>
 /// <param name="Epoch">The current epoch (1-based).</param>

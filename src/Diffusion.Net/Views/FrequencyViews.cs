@@ -1,6 +1,7 @@
+using Diffusion.Net.Imaging;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Views;
 
 /// <summary>
 /// A frequency band of the noise estimate, for hybrid images (factorized diffusion): the model sees the sample

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Views;
 
 /// <summary>The identity view.</summary>
 public sealed class IdentityView : IView

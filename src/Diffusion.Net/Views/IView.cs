@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Views;
 
 /// <summary>
 /// A view of the sample for visual anagrams and hybrid images (Geng et al. 2024, "Visual Anagrams"; "Factorized

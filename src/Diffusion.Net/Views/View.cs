@@ -1,6 +1,8 @@
-namespace Diffusion.Net;
+using Diffusion.Net.Prediction;
 
-/// <summary>Factories for geometric <see cref="IView"/>s (visual anagrams).</summary>
+namespace Diffusion.Net.Views;
+
+/// <summary>Factories for geometric <see cref="IView"/>s and for the <see cref="ViewComposition"/>s built from them (visual anagrams, hybrid images).</summary>
 public static class View
 {
     /// <summary>The identity.</summary>
@@ -26,30 +28,20 @@ public static class View
 
     /// <summary>A jigsaw permutation of square patches.</summary>
     public static IView PatchPermutation(int patchSize, IReadOnlyList<int> permutation) => new PatchPermutationView(patchSize, permutation);
-}
 
-/// <summary>Factories for frequency-band views (hybrid images).</summary>
-public static class Filter
-{
-    /// <summary>Gaussian low-pass: blur(ε) (CS180 §1.9: kernel 33, σ 2).</summary>
-    public static IView LowPass(int kernelSize = 33, double sigma = 2.0) => new FrequencyBandView(kernelSize, sigma, null);
+    /// <summary>Visual anagram: the mean of the views' inverted estimates (CS180 §1.8).</summary>
+    public static ViewComposition Average(params (Condition Condition, IView View)[] components) => new(components, ViewReduction.Mean);
 
-    /// <summary>Gaussian high-pass: ε − blur(ε).</summary>
-    public static IView HighPass(int kernelSize = 33, double sigma = 2.0) => new FrequencyBandView(kernelSize, null, sigma);
+    /// <summary>Factorized diffusion: the sum of the components (hybrid images, CS180 §1.9, with frequency bands).</summary>
+    public static ViewComposition Sum(params (Condition Condition, IView View)[] components) => new(components, ViewReduction.Sum);
+
+    /// <summary>Alternating views, one per step.</summary>
+    public static ViewComposition Alternate(params (Condition Condition, IView View)[] components) => new(components, ViewReduction.Alternate);
 
     /// <summary>
-    /// A full decomposition into <c>sigmas.Length + 1</c> bands that sum to the identity, from low to high frequency:
-    /// blur_{σ_1}; blur_{σ_2} − blur_{σ_1}; …; ε − blur_{σ_n}, for σ_1 &gt; σ_2 &gt; … &gt; σ_n.
+    /// The CS180 hybrid: low-pass of the estimate under <paramref name="far"/> plus high-pass of the estimate under
+    /// <paramref name="near"/> (Gaussian kernel 33, σ 2 by default).
     /// </summary>
-    public static IReadOnlyList<IView> Bands(int kernelSize, params double[] sigmas)
-    {
-        ArgumentNullException.ThrowIfNull(sigmas);
-        if (sigmas.Length == 0) throw new ArgumentException("At least one σ is needed.", nameof(sigmas));
-        for (int i = 1; i < sigmas.Length; i++)
-            if (!(sigmas[i] < sigmas[i - 1])) throw new ArgumentException("The σ values must be strictly decreasing (from the lowest band to the highest).", nameof(sigmas));
-        var bands = new List<IView> { new FrequencyBandView(kernelSize, sigmas[0], null) };
-        for (int i = 1; i < sigmas.Length; i++) bands.Add(new FrequencyBandView(kernelSize, sigmas[i], sigmas[i - 1]));
-        bands.Add(new FrequencyBandView(kernelSize, null, sigmas[^1]));
-        return bands;
-    }
+    public static ViewComposition Hybrid(Condition far, Condition near, int kernelSize = 33, double sigma = 2.0)
+        => Sum((far, Filter.LowPass(kernelSize, sigma)), (near, Filter.HighPass(kernelSize, sigma)));
 }

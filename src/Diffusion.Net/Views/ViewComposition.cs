@@ -1,6 +1,8 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Prediction;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Views;
 
 /// <summary>
 /// Several (condition, view) pairs denoised together: each view of x_t is predicted under its own condition, the

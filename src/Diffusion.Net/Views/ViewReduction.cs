@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Views;
 
 /// <summary>How the per-view noise estimates are combined.</summary>
 public enum ViewReduction

@@ -1,6 +1,7 @@
-using static TorchSharp.torch;
-
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
+using static TorchSharp.torch;
 
 namespace Diffusion.Net.Tests.Support;
 

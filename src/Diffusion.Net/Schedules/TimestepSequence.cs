@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Schedules;
 
 /// <summary>
 /// The timesteps a denoising loop walks, strictly descending, and what happens at the last entry.

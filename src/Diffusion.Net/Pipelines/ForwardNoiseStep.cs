@@ -1,6 +1,8 @@
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>Applies the forward process to timestep t with fresh noise: x_t = √ᾱ_t x + √(1 − ᾱ_t) ε.</summary>
 public sealed class ForwardNoiseStep : IPipelineStep

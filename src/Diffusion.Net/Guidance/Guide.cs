@@ -1,7 +1,9 @@
-namespace Diffusion.Net;
+using Diffusion.Net.Prediction;
+
+namespace Diffusion.Net.Guidance;
 
 /// <summary>Factories for <see cref="IGuidance"/>.</summary>
-public static class Guidance
+public static class Guide
 {
     /// <summary>No guidance: the conditional prediction.</summary>
     public static IGuidance None => NoGuidance.Instance;

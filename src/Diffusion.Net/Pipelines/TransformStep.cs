@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>A shape-preserving tensor transform (a Gaussian blur, a clamp, a view) as a pipeline link.</summary>
 public sealed class TransformStep : IPipelineStep

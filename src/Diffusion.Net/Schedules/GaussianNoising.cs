@@ -1,6 +1,7 @@
+using Diffusion.Net.Sampling;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Schedules;
 
 /// <summary>CS180 Part B's noising for the single-step denoiser: z = x + σ ε (no scaling of x).</summary>
 public static class GaussianNoising

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>Starts a run from pure Gaussian noise of a given shape, drawn from the run's generator.</summary>
 public sealed class PureNoiseStep : IPipelineStep

@@ -1,4 +1,4 @@
-namespace Diffusion.Net;
+namespace Diffusion.Net.Schedules;
 
 /// <summary>Factories for timestep sequences: CS180's strided list, diffusers' spacings, custom lists.</summary>
 public static class Timesteps

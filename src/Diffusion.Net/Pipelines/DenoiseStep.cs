@@ -1,6 +1,11 @@
+using Diffusion.Net.Guidance;
+using Diffusion.Net.Prediction;
+using Diffusion.Net.Sampling;
+using Diffusion.Net.Schedules;
+using Diffusion.Net.Views;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>
 /// The iterative denoising loop: for each (t, t′) of the timestep sequence, estimate the noise through the

@@ -1,6 +1,7 @@
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net;
+namespace Diffusion.Net.Pipelines;
 
 /// <summary>
 /// RePaint-style inpainting (Lugmayr et al. 2022; CS180 §1.7.2): after every step, the known region is replaced by
