@@ -13,14 +13,14 @@ public class CoreBenchmarks
 {
     private readonly NoiseSchedule _schedule = NoiseSchedules.SquaredCosCapV2(1000, 0.999, SchedulePrecision.PyTorchFloat32);
     private Tensor _x = null!;
-    private NoisePrediction _prediction = null!;
+    private ModelPrediction _prediction = null!;
     private readonly INoiseSource _noise = new GeneratorNoiseSource(new Generator(0, CPU));
 
     [GlobalSetup]
     public void Setup()
     {
         _x = randn(2, 3, 64, 64);
-        _prediction = new NoisePrediction(randn(2, 3, 64, 64), randn(2, 3, 64, 64).tanh());
+        _prediction = new ModelPrediction(randn(2, 3, 64, 64), variance: randn(2, 3, 64, 64).tanh());
     }
 
     [Benchmark(Description = "DDPM learned-range step with thresholding, 2×3×64×64")]

@@ -35,7 +35,7 @@ foreach (int t in new[] { 250, 500, 750 })
     var noisy = ForwardProcess.Sample(schedule, rocket, t, generator);
     using var tt = tensor(new long[] { t });
     using var eps = model.Predict(noisy, tt, Condition.None);
-    forward.AddRange([rocket.alias(), noisy, GaussianBlur.Apply(noisy, 5, 2), SamplerMath.PredictOriginal(schedule, noisy, eps.Epsilon, t)]);
+    forward.AddRange([rocket.alias(), noisy, GaussianBlur.Apply(noisy, 5, 2), eps.ToOriginal(noisy, schedule.At(t))]);
     labels.AddRange(["original", $"t={t}", "blur 5/2", "one-step"]);
 }
 ImageGrid.Save(Path.Combine(output, "1-forward-blur-onestep.png"), forward, 4, grid with { Labels = labels, Title = "Forward process, Gaussian blur, one-step denoising" });

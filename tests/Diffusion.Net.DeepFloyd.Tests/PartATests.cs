@@ -97,9 +97,9 @@ public sealed class PartATests : IDisposable
         var expectedEps = (e1 + e2.flip(2)) / 2;
         var expectedVar = (v1 + v2.flip(2)) / 2;
         var composition = View.Average((Condition.Text(p1), View.Identity), (Condition.Text(p2), View.FlipVertical));
-        using var p = composition.Predict(_model, partA.Guidance, x, new DenoiseStepContext(0, 1, 690, 660));
+        using var p = composition.Predict(_model, partA.Guidance, x, new ModelCall(0, 1, _model.Process.At(690)));
         // The composition batches 4 rows where the hand computation batches 2: GEMM blocking differs at the 1e-5 level (CFG ×7 amplifies it).
-        TensorAssert.Close(p.Epsilon, expectedEps, 1e-4);
+        TensorAssert.Close(p.Output, expectedEps, 1e-4);
         TensorAssert.Close(p.Variance!, expectedVar, 1e-4);
     }
 
@@ -122,8 +122,8 @@ public sealed class PartATests : IDisposable
         var e1 = Cfg(far);
         var e2 = Cfg(near);
         var expected = GaussianBlur.Apply(e1, 9, 2) + (e2 - GaussianBlur.Apply(e2, 9, 2));
-        using var p = View.Hybrid(Condition.Text(far), Condition.Text(near), 9, 2).Predict(_model, partA.Guidance, x, new DenoiseStepContext(0, 1, 390, 360));
-        TensorAssert.Close(p.Epsilon, expected, 1e-4);
+        using var p = View.Hybrid(Condition.Text(far), Condition.Text(near), 9, 2).Predict(_model, partA.Guidance, x, new ModelCall(0, 1, _model.Process.At(390)));
+        TensorAssert.Close(p.Output, expected, 1e-4);
     }
 
     [Fact]

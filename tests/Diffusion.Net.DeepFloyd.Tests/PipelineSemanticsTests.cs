@@ -49,10 +49,10 @@ public class PipelineSemanticsTests
             var parts = output.chunk(2, 0);
             var u = parts[0]; var c = parts[1];
             var eps = u[.., ..3] + (c[.., ..3] - u[.., ..3]) * 7.0;
-            using var prediction = NoisePrediction.FromModelOutput(cat([eps, c[.., 3..]], 1), 3);
+            using var prediction = ModelPrediction.FromModelOutput(cat([eps, c[.., 3..]], 1), 3);
             int previous = i + 1 < timesteps.Length ? timesteps[i + 1] : -1;
             using var step = model.Sampler.Step(model.Schedule, x, prediction, timesteps[i], previous, noise);
-            x = step.PreviousSample.alias();
+            x = step.Next.alias();
         }
         TensorAssert.BitIdentical(result.Sample, x);
     }
@@ -85,9 +85,9 @@ public class PipelineSemanticsTests
             var output = model.UNet.Forward(input, full(2, (long)timesteps[i]), embeds, full(2, 250L));
             var parts = output.chunk(2, 0);
             var eps = parts[0][.., ..3] + (parts[1][.., ..3] - parts[0][.., ..3]) * 4.0;
-            using var prediction = NoisePrediction.FromModelOutput(cat([eps, parts[1][.., 3..]], 1), 3);
+            using var prediction = ModelPrediction.FromModelOutput(cat([eps, parts[1][.., 3..]], 1), 3);
             using var step = model.Sampler.Step(model.Schedule, x, prediction, timesteps[i], i + 1 < timesteps.Length ? timesteps[i + 1] : -1, noise);
-            x = step.PreviousSample.alias();
+            x = step.Next.alias();
         }
         TensorAssert.BitIdentical(result.Sample, x);
     }

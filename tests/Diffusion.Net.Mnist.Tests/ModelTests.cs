@@ -72,7 +72,7 @@ public sealed class ModelTests : IDisposable
         var x = randn(2, 1, 28, 28);
         using var p = model.Predict(x, tensor(new long[] { 0, 299 }), Condition.None);
         var direct = model.forward(x, tensor(new float[] { 1f / 300, 1f }));
-        TensorAssert.Close(p.Epsilon, direct, 0);
+        TensorAssert.Close(p.Output, direct, 0);
     }
 
     [Fact]
@@ -87,11 +87,11 @@ public sealed class ModelTests : IDisposable
         var x = randn(3, 1, 28, 28);
         var steps = tensor(new long[] { 0, 150, 299 });
         using var p = model.Predict(x, steps, Condition.Classes(1, 4, 9));
-        p.Epsilon.dtype.Should().Be(ScalarType.Float32);
+        p.Output.dtype.Should().Be(ScalarType.Float32);
         // Exactly the bfloat16 network's answer on the rounded input, widened: no float32 arithmetic sneaks in.
         using var native = model.Predict(x.to(ScalarType.BFloat16), steps, Condition.Classes(1, 4, 9));
-        native.Epsilon.dtype.Should().Be(ScalarType.BFloat16);
-        TensorAssert.BitIdentical(p.Epsilon, native.Epsilon.to(ScalarType.Float32));
+        native.Output.dtype.Should().Be(ScalarType.BFloat16);
+        TensorAssert.BitIdentical(p.Output, native.Output.to(ScalarType.Float32));
     }
 
     [Fact]

@@ -114,7 +114,7 @@ public class AnalyticSamplingTests
         using var p = Guide.ClassifierFree(3).Guide(model, x, t, Condition.Classes(4, 7));
         p.Variance!.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(4f, 7f);
         // ε rows: u = −1 (null class), c = label; guided = −1 + 3(label + 1).
-        p.Epsilon.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(14f, 23f);
+        p.Output.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(14f, 23f);
     }
 
     [Theory]
@@ -142,7 +142,7 @@ public class AnalyticSamplingTests
         using var t = tensor(new long[] { 10, 200, 150 });
         using var p = Guide.Interval(Guide.ClassifierFree(3), 0, 150).Guide(model, x, t, Condition.Classes(4, 7, 2));
         // Guided rows: −1 + 3(label + 1); the row at t = 200 keeps its conditional ε and variance.
-        p.Epsilon.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(14f, 7f, 8f);
+        p.Output.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(14f, 7f, 8f);
         p.Variance!.select(1, 0).select(1, 0).select(1, 0).data<float>().ToArray().Should().Equal(4f, 7f, 2f);
     }
 
@@ -192,11 +192,11 @@ public class AnalyticSamplingTests
     /// <summary>ε = label value (−1 for the null class), variance = label value.</summary>
     private sealed class LabelEchoPredictor : INoisePredictor
     {
-        public NoisePrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
+        public ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
         {
             var labels = ((ClassCondition)condition).Labels.Select(l => (float)l).ToArray();
             var v = tensor(labels).reshape(-1, 1, 1, 1).expand_as(sample).contiguous();
-            return new NoisePrediction(v.clone(), v);
+            return new ModelPrediction(v.clone(), variance: v);
         }
     }
 }

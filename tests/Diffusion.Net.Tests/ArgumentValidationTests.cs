@@ -20,21 +20,21 @@ public class ArgumentValidationTests
     public void SamplerStep_WithMismatchedShapes_Throws()
     {
         using var scope = NewDisposeScope();
-        using var p = new NoisePrediction(zeros(1, 1, 4, 4));
+        using var p = new ModelPrediction(zeros(1, 1, 4, 4));
         FluentActions.Invoking(() => Samplers.Ddpm().Step(Schedule, zeros(1, 1, 8, 8), p, 10, 9, FixedNoiseSource.Zeros()))
-            .Should().Throw<ArgumentException>().WithMessage("*sample [1, 1, 8, 8]*epsilon [1, 1, 4, 4]*");
+            .Should().Throw<ArgumentException>().WithMessage("*sample [1, 1, 8, 8]*prediction [1, 1, 4, 4]*");
     }
 
     [Fact]
     public void SamplerStep_WithTimestepsOutOfRange_Throws()
     {
         using var scope = NewDisposeScope();
-        using var p = new NoisePrediction(zeros(1, 1, 4, 4));
+        using var p = new ModelPrediction(zeros(1, 1, 4, 4));
         var x = zeros(1, 1, 4, 4);
         FluentActions.Invoking(() => Samplers.Ddpm().Step(Schedule, x, p, 300, 299, FixedNoiseSource.Zeros()))
             .Should().Throw<ArgumentOutOfRangeException>().WithMessage("*[0, 299]*");
         FluentActions.Invoking(() => Samplers.Ddpm().Step(Schedule, x, p, 10, 10, FixedNoiseSource.Zeros()))
-            .Should().Throw<ArgumentOutOfRangeException>().WithMessage("*previous timestep*[-1, 9]*");
+            .Should().Throw<ArgumentOutOfRangeException>().WithMessage("*next timestep*less noisy*[-1, 10)*");
         FluentActions.Invoking(() => ForwardProcess.AddNoise(Schedule, x, x, 1000)).Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => ForwardProcess.AddNoise(Schedule, x, x, tensor(new long[] { 400 })))
             .Should().Throw<ArgumentOutOfRangeException>().WithMessage("*[0, 299]*[400, 400]*");
@@ -44,7 +44,7 @@ public class ArgumentValidationTests
     public void LearnedRange_WithoutVarianceChannels_Throws()
     {
         using var scope = NewDisposeScope();
-        using var p = new NoisePrediction(zeros(1, 1, 4, 4));
+        using var p = new ModelPrediction(zeros(1, 1, 4, 4));
         FluentActions.Invoking(() => Samplers.Ddpm(DdpmVariance.LearnedRange).Step(Schedule, zeros(1, 1, 4, 4), p, 10, 9, FixedNoiseSource.Zeros()))
             .Should().Throw<InvalidOperationException>().WithMessage("*variance channels*");
     }

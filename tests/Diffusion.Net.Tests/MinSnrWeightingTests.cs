@@ -104,6 +104,6 @@ public sealed class MinSnrWeightingTests
 
     private sealed class ZeroPredictor : INoisePredictor
     {
-        public NoisePrediction Predict(Tensor sample, Tensor timesteps, Condition condition) => new(zeros_like(sample));
+        public ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition) => new(zeros_like(sample));
     }
 }

@@ -45,7 +45,7 @@ public class PipelineTests
         using var result = pipeline.Run(new DiffusionRunOptions { Seed = 1 }, new SynchronousProgress<DiffusionProgress>(reports.Add));
         reports.Should().HaveCount(20);
         reports.Select(r => r.Step).Should().Equal(Enumerable.Range(1, 20));
-        reports.Select(r => r.Timestep).Should().Equal(Timesteps.Leading(20, 300).Values);
+        reports.Select(r => r.Timestep).Should().Equal(Timesteps.Leading(20, 300).Values.Select(v => (double)v));
         reports.Should().AllSatisfy(r => r.TotalSteps.Should().Be(20));
         reports.Select(r => r.Elapsed).Should().BeInAscendingOrder();
         reports[^1].PreviousTimestep.Should().Be(-1);
@@ -106,7 +106,7 @@ public class PipelineTests
         foreach (var frame in result.Trajectory)
         {
             using var scope = NewDisposeScope();
-            var expected = original * (float)Math.Sqrt(schedule.AlphaBar(frame.Timestep));
+            var expected = original * (float)Math.Sqrt(schedule.AlphaBar((int)frame.Timestep));
             TensorAssert.BitIdentical(frame.Sample.masked_select(keep), expected.masked_select(keep), $"kept region at t={frame.Timestep}");
             var inside = frame.Sample.masked_select(keep.logical_not());
             TensorAssert.MaxAbsDiff(inside, expected.masked_select(keep.logical_not())).Should().BeGreaterThan(0.1, "the masked region is generated");
@@ -150,7 +150,7 @@ public class PipelineTests
         var guided = pipeline.WithGuidance(Guide.ClassifierFree(3));
         pipeline.Settings.Guidance.Should().BeSameAs(Guide.None);
         guided.Settings.Guidance.Should().BeOfType<ClassifierFreeGuidance>();
-        guided.Steps.Should().Equal(pipeline.Steps);
+        guided.Links.Should().Equal(pipeline.Links);
     }
 
     [Fact]

@@ -52,12 +52,12 @@ public class SchedulerParityTests
         var sample = file.Read("step.sample");
         var modelOutput = file.Read("step.model_output");
         var noise = new FixedNoiseSource(file.Read($"{key}.noise"));
-        using var prediction = NoisePrediction.FromModelOutput(modelOutput, 3);
+        using var prediction = ModelPrediction.FromModelOutput(modelOutput, 3);
         using var step = sampler.Step(schedule, sample, prediction, t, Math.Max(prev, -1), noise);
 
         // Measured: x̂0 bit-identical, x_{t′} within 2.4e-7; asserted at 1e-6 (10× tighter than the fixture README asks).
         TensorAssert.Close(step.PredictedOriginal, file.Read($"{key}.pred_original_sample"), 1e-6, because: "x̂0 after dynamic thresholding");
-        TensorAssert.Close(step.PreviousSample, file.Read($"{key}.prev_sample"), 1e-6, because: "x_{t′}");
+        TensorAssert.Close(step.Next, file.Read($"{key}.prev_sample"), 1e-6, because: "x_{t′}");
         noise.Draws.Should().Be(t > 0 ? 1 : 0, "noise is drawn only when t > 0");
     }
 

@@ -106,7 +106,7 @@ public class ViewsTests
         var model = new PointMassPredictor(schedule, images, unconditional: zeros(1, 1, 8, 8));
         var composition = View.Average((Condition.Classes(0), View.Identity), (Condition.Classes(1), View.FlipVertical));
         var x = randn(3, 1, 8, 8);
-        var context = new DenoiseStepContext(0, 1, 100, 99);
+        var context = new ModelCall(0, 1, schedule.At(100));
         using var p = composition.Predict(model, Guide.ClassifierFree(2), x, context);
         model.Calls.Should().Be(1);
         model.BatchSizes.Should().Equal(12L);
@@ -114,7 +114,7 @@ public class ViewsTests
         using var t = context.TimestepTensor(3);
         using var e1 = Guide.ClassifierFree(2).Guide(model, x, t, Condition.Classes(0).Repeat(3));
         using var e2 = Guide.ClassifierFree(2).Guide(model, x.flip(2), t, Condition.Classes(1).Repeat(3));
-        TensorAssert.Close(p.Epsilon, (e1.Epsilon + e2.Epsilon.flip(2)) / 2, 1e-6);
+        TensorAssert.Close(p.Output, (e1.Output + e2.Output.flip(2)) / 2, 1e-6);
     }
 
     [Fact]
@@ -125,13 +125,13 @@ public class ViewsTests
         var images = randn(2, 1, 40, 40);
         var model = new PointMassPredictor(schedule, images);
         var x = randn(1, 1, 40, 40);
-        var context = new DenoiseStepContext(0, 1, 200, 199);
+        var context = new ModelCall(0, 1, schedule.At(200));
         using var p = View.Hybrid(Condition.Classes(0), Condition.Classes(1)).Predict(model, Guide.None, x, context);
         using var t = context.TimestepTensor(1);
         using var e0 = model.Predict(x, t, Condition.Classes(0));
         using var e1 = model.Predict(x, t, Condition.Classes(1));
-        var expected = GaussianBlur.Apply(e0.Epsilon, 33, 2) + (e1.Epsilon - GaussianBlur.Apply(e1.Epsilon, 33, 2));
-        TensorAssert.Close(p.Epsilon, expected, 1e-5);
+        var expected = GaussianBlur.Apply(e0.Output, 33, 2) + (e1.Output - GaussianBlur.Apply(e1.Output, 33, 2));
+        TensorAssert.Close(p.Output, expected, 1e-5);
     }
 
     [Fact]

@@ -40,8 +40,11 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
     /// <summary>The scheduler config (scheduler/scheduler_config.json).</summary>
     public DdpmSchedulerConfig SchedulerConfig { get; }
 
-    /// <inheritdoc />
+    /// <summary>The training schedule (the discrete variance-preserving table).</summary>
     public INoiseSchedule Schedule { get; }
+
+    /// <inheritdoc />
+    public IDiffusionProcess Process => Schedule;
 
     /// <summary>The pipelines' sampler: DDPM with the config's variance (learned range), thresholding and clipping.</summary>
     public DdpmSampler Sampler { get; }
@@ -132,7 +135,7 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
     /// <see cref="CompositeCondition"/> of text and an <see cref="ImageCondition"/> (upscaled noised image, noise level).
     /// A text mask, when given, goes to the UNet (the IF pipelines pass none).
     /// </summary>
-    public NoisePrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
+    public ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
     {
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(timesteps);
@@ -154,7 +157,7 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
         }
         var labels = IsSuperResolution ? ((ImageCondition)image!.Repeat((int)b)).NoiseLevel : null;
         var output = UNet.Forward(input, timesteps, text.Embeddings.to(dtype, sample.device), labels, text.AttentionMask);
-        var prediction = NoisePrediction.FromModelOutput(output.to(sample.dtype), UNet.Config.SampleChannels);
+        var prediction = ModelPrediction.FromModelOutput(output.to(sample.dtype), UNet.Config.SampleChannels);
         return prediction.MoveToOuter(scope);
     }
 

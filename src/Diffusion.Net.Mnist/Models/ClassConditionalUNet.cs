@@ -38,8 +38,11 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
     /// <summary>The number of classes.</summary>
     public int Classes { get; }
 
-    /// <inheritdoc />
+    /// <summary>The training schedule (the discrete variance-preserving table).</summary>
     public INoiseSchedule Schedule { get; }
+
+    /// <inheritdoc />
+    public IDiffusionProcess Process => Schedule;
 
     /// <summary>
     /// ε_θ(x, c, t) as the CS180 skeleton's forward(x, c, t, mask): c holds int64 labels [N] (−1 = null class),
@@ -66,7 +69,7 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
     public override Tensor forward(Tensor x) => throw new InvalidOperationException("The class-conditioned UNet needs class and time inputs: call forward(x, c, t).");
 
     /// <summary>ε̂ for timestep indices i ∈ [0, T − 1] (the network sees (i + 1)/T) and a class condition (none = null class).</summary>
-    public NoisePrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
+    public ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
     {
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(condition);
@@ -82,6 +85,6 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
         using var scope = NewDisposeScope();
         var t = MnistSchedules.NormalisedTime(timesteps, Schedule, sample);
         var c = tensor(labels, ScalarType.Int64, sample.device);
-        return new NoisePrediction(InModelPrecision(sample, x => forward(x, c, t))).MoveToOuter(scope);
+        return new ModelPrediction(InModelPrecision(sample, x => forward(x, c, t))).MoveToOuter(scope);
     }
 }

@@ -26,8 +26,11 @@ public sealed class TimeConditionalUNet : UNetBackbone, IDiffusionModel
         RegisterComponents();
     }
 
-    /// <inheritdoc />
+    /// <summary>The training schedule (the discrete variance-preserving table).</summary>
     public INoiseSchedule Schedule { get; }
+
+    /// <inheritdoc />
+    public IDiffusionProcess Process => Schedule;
 
     /// <summary>ε_θ(x, t) with t already normalised to (0, 1] ([N] float), as the CS180 skeleton's forward(x, t).</summary>
     public Tensor forward(Tensor x, Tensor t)
@@ -45,13 +48,13 @@ public sealed class TimeConditionalUNet : UNetBackbone, IDiffusionModel
     /// ε̂ for timestep indices i ∈ [0, T − 1]; the network sees t/T with the paper's t = i + 1 (spec §4.5). It takes no
     /// condition.
     /// </summary>
-    public NoisePrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
+    public ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
     {
         ArgumentNullException.ThrowIfNull(condition);
         if (condition is not NullCondition) throw new ArgumentException($"The time-conditioned UNet takes no condition; got {condition}.", nameof(condition));
         using var scope = NewDisposeScope();
         var t = MnistSchedules.NormalisedTime(timesteps, Schedule, sample);
-        return new NoisePrediction(InModelPrecision(sample, x => forward(x, t))).MoveToOuter(scope);
+        return new ModelPrediction(InModelPrecision(sample, x => forward(x, t))).MoveToOuter(scope);
     }
 
     internal static Tensor TimeInput(Tensor t, Tensor x)

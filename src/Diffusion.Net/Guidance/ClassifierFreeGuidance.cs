@@ -5,8 +5,10 @@ namespace Diffusion.Net.Guidance;
 
 /// <summary>
 /// Classifier-free guidance (Ho &amp; Salimans 2022): ε = ε_u + γ (ε_c − ε_u). Both estimates come from ONE forward
-/// pass over the batch [unconditional; conditional] (diffusers' order). Only ε is guided; the variance channels,
-/// when the model has them, come from the conditional half, as diffusers' IF pipelines do.
+/// pass over the batch [unconditional; conditional] (diffusers' order). The combination is the same for every output
+/// kind (x̂_0, v and the flow velocity are affine in ε for a given sample), so a flow model is guided as
+/// u = u_∅ + γ(u_c − u_∅). Only the prediction is guided; the variance channels, when the model has them, come from
+/// the conditional half, as diffusers' IF pipelines do.
 /// </summary>
 public sealed class ClassifierFreeGuidance : IGuidance
 {
@@ -30,7 +32,7 @@ public sealed class ClassifierFreeGuidance : IGuidance
     public Condition? UnconditionalCondition { get; }
 
     /// <inheritdoc />
-    public NoisePrediction Guide(INoisePredictor model, Tensor sample, Tensor timesteps, Condition condition)
+    public ModelPrediction Guide(INoisePredictor model, Tensor sample, Tensor timesteps, Condition condition)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sample);
@@ -45,10 +47,10 @@ public sealed class ClassifierFreeGuidance : IGuidance
         var x = cat([sample, sample], 0);
         var t = cat([timesteps, timesteps], 0);
         using var prediction = model.Predict(x, t, both);
-        var eps = prediction.Epsilon.chunk(2, 0);
-        var guided = eps[0] + (eps[1] - eps[0]) * Scale;
+        var halves = prediction.Output.chunk(2, 0);
+        var guided = halves[0] + (halves[1] - halves[0]) * Scale;
         Tensor? variance = prediction.Variance?.chunk(2, 0)[1].clone();
-        return new NoisePrediction(guided, variance).MoveToOuter(scope);
+        return prediction.With(guided, variance).MoveToOuter(scope);
     }
 
     /// <inheritdoc />

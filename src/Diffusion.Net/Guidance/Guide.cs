@@ -15,8 +15,8 @@ public static class Guide
     /// <paramref name="inner"/> only for timesteps in [<paramref name="minTimestep"/>, <paramref name="maxTimestep"/>], the
     /// plain conditional prediction elsewhere; see <see cref="IntervalGuidance"/>.
     /// </summary>
-    public static IntervalGuidance Interval(IGuidance inner, long minTimestep, long maxTimestep) => new(inner, minTimestep, maxTimestep);
+    public static IntervalGuidance Interval(IGuidance inner, double minTimestep, double maxTimestep) => new(inner, minTimestep, maxTimestep);
 
     /// <summary>Limits <paramref name="guidance"/> to timesteps in [<paramref name="minTimestep"/>, <paramref name="maxTimestep"/>].</summary>
-    public static IntervalGuidance Within(this IGuidance guidance, long minTimestep, long maxTimestep) => new(guidance, minTimestep, maxTimestep);
+    public static IntervalGuidance Within(this IGuidance guidance, double minTimestep, double maxTimestep) => new(guidance, minTimestep, maxTimestep);
 }

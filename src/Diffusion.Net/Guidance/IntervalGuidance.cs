@@ -11,7 +11,7 @@ namespace Diffusion.Net.Guidance;
 /// class fidelity and detail. Outside the interval a step costs one forward pass instead of two.
 /// </summary>
 /// <remarks>
-/// Timesteps are the model's own (e.g. 0…299 for the CS180 MNIST UNets, 0…999 for DeepFloyd IF), so an interval is
+/// Timesteps are the model's own (e.g. 0…299 for the CS180 MNIST UNets, 0…999 for DeepFloyd IF, σ·1000 for a rectified-flow model), so an interval is
 /// specific to a schedule. A batch whose rows sit at different timesteps is guided row by row.
 /// </remarks>
 public sealed class IntervalGuidance : IGuidance
@@ -20,10 +20,10 @@ public sealed class IntervalGuidance : IGuidance
     /// <param name="inner">The guidance applied inside the interval (usually classifier-free guidance).</param>
     /// <param name="minTimestep">The smallest guided timestep (inclusive, ≥ 0).</param>
     /// <param name="maxTimestep">The largest guided timestep (inclusive, ≥ <paramref name="minTimestep"/>).</param>
-    public IntervalGuidance(IGuidance inner, long minTimestep, long maxTimestep)
+    public IntervalGuidance(IGuidance inner, double minTimestep, double maxTimestep)
     {
         ArgumentNullException.ThrowIfNull(inner);
-        ArgumentOutOfRangeException.ThrowIfNegative(minTimestep);
+        if (!(minTimestep >= 0) || !double.IsFinite(maxTimestep)) throw new ArgumentOutOfRangeException(nameof(minTimestep), minTimestep, "The guidance interval needs finite timesteps, the smallest ≥ 0.");
         if (maxTimestep < minTimestep)
             throw new ArgumentOutOfRangeException(nameof(maxTimestep), maxTimestep, $"The guidance interval [{minTimestep}, {maxTimestep}] is empty.");
         Inner = inner;
@@ -35,13 +35,13 @@ public sealed class IntervalGuidance : IGuidance
     public IGuidance Inner { get; }
 
     /// <summary>The smallest guided timestep (inclusive).</summary>
-    public long MinTimestep { get; }
+    public double MinTimestep { get; }
 
     /// <summary>The largest guided timestep (inclusive).</summary>
-    public long MaxTimestep { get; }
+    public double MaxTimestep { get; }
 
     /// <inheritdoc />
-    public NoisePrediction Guide(INoisePredictor model, Tensor sample, Tensor timesteps, Condition condition)
+    public ModelPrediction Guide(INoisePredictor model, Tensor sample, Tensor timesteps, Condition condition)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sample);
@@ -56,9 +56,9 @@ public sealed class IntervalGuidance : IGuidance
         using var guided = Inner.Guide(model, sample, timesteps, condition);
         using var plain = model.Predict(sample, timesteps, condition);
         var rows = inside.reshape([-1, .. Enumerable.Repeat(1L, (int)sample.dim() - 1)]);
-        var epsilon = guided.Epsilon.where(rows, plain.Epsilon);
+        var output = guided.Output.where(rows, plain.Output);
         var variance = guided.Variance is { } gv && plain.Variance is { } pv ? gv.where(rows, pv) : null;
-        return new NoisePrediction(epsilon, variance).MoveToOuter(scope);
+        return guided.With(output, variance).MoveToOuter(scope);
     }
 
     /// <inheritdoc />

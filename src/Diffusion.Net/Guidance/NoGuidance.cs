@@ -12,7 +12,7 @@ public sealed class NoGuidance : IGuidance
     private NoGuidance() { }
 
     /// <inheritdoc />
-    public NoisePrediction Guide(INoisePredictor model, Tensor sample, Tensor timesteps, Condition condition)
+    public ModelPrediction Guide(INoisePredictor model, Tensor sample, Tensor timesteps, Condition condition)
     {
         ArgumentNullException.ThrowIfNull(model);
         return model.Predict(sample, timesteps, condition);

@@ -5,9 +5,10 @@ namespace Diffusion.Net.Pipelines;
 
 /// <summary>
 /// RePaint-style inpainting (Lugmayr et al. 2022; CS180 §1.7.2): after every step, the known region is replaced by
-/// a freshly noised copy of the original at the timestep just reached,
-/// x_t ← m ⊙ x_t + (1 − m) ⊙ forward(x_orig, t), with m = 1 where new content goes. At t = −1 (clean) the copy is
-/// the original itself.
+/// a freshly noised copy of the original at the level just reached,
+/// x ← m ⊙ x + (1 − m) ⊙ (α x_orig + σ ε), with m = 1 where new content goes. On clean data the copy is the original
+/// itself. α and σ are the process's (√ᾱ_t and √(1 − ᾱ_t) for DDPM, 1 − σ and σ for rectified flow, so the replacement
+/// is (1 − t)·ε + t·x_orig in CS180's flow notation), in the sampler's scaling of the state.
 /// </summary>
 public sealed class InpaintingHook : IStepHook
 {
@@ -46,18 +47,18 @@ public sealed class InpaintingHook : IStepHook
     }
 
     /// <inheritdoc />
-    public Tensor AfterStep(Tensor sample, int timestep, INoiseSchedule schedule, PipelineRunContext context)
+    public Tensor AfterStep(Tensor sample, NoiseLevel reached, PipelineRunContext context)
     {
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(context);
         var original = Original.to(sample.dtype, sample.device).expand_as(sample);
         var mask = Mask.to(sample.dtype, sample.device).expand_as(sample);
         Tensor known;
-        if (timestep < 0) known = original;
+        if (reached.IsClean) known = reached.Alpha == 1 ? original : original * reached.Alpha;
         else
         {
             var noise = context.Noise.Next(sample.shape, sample.dtype, sample.device);
-            known = ForwardProcess.AddNoise(schedule, original.contiguous(), noise, timestep);
+            known = ForwardProcess.AddNoise(reached, original.contiguous(), noise);
         }
         return mask * sample + (1 - mask) * known;
     }

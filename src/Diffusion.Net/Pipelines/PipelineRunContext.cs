@@ -35,7 +35,7 @@ public sealed class PipelineRunContext
     /// <summary>The run's source of random draws.</summary>
     public INoiseSource Noise { get; }
 
-    /// <summary>The cancellation token, checked before every denoising step.</summary>
+    /// <summary>The cancellation token, checked before every model call.</summary>
     public CancellationToken CancellationToken { get; }
 
     /// <summary>Steps in the whole run.</summary>
@@ -44,23 +44,30 @@ public sealed class PipelineRunContext
     /// <summary>Steps completed so far.</summary>
     public int CompletedSteps { get; private set; }
 
+    /// <summary>Model calls made so far.</summary>
+    public int ModelCalls { get; internal set; }
+
     /// <summary>Wall time since the run started.</summary>
     public TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>Whether the state is the run's initial pure-noise draw (no link has changed it yet).</summary>
+    internal bool StateIsPureNoise { get; set; }
 
     internal IReadOnlyList<TrajectoryFrame> Frames => _frames;
 
     /// <summary>Records a completed step: progress report and, when due, a trajectory frame (copied to CPU float32).</summary>
-    public void CompleteStep(int timestep, int previousTimestep, string stage, Tensor sample, Tensor predictedOriginal, bool lastOfLink)
+    internal void CompleteStep(double timestep, double previousTimestep, string stage, Func<Tensor> sample, Tensor predictedOriginal, bool lastOfLink)
     {
         CompletedSteps++;
         int every = Settings.CaptureEvery;
         if (every > 0 && (CompletedSteps % every == 0 || lastOfLink))
         {
-            var s = sample.detach().to(ScalarType.Float32, CPU).clone().DetachFromDisposeScope();
+            using var scope = NewDisposeScope();
+            var s = sample().detach().to(ScalarType.Float32, CPU).clone().DetachFromDisposeScope();
             var p = predictedOriginal.detach().to(ScalarType.Float32, CPU).clone().DetachFromDisposeScope();
             _frames.Add(new TrajectoryFrame(CompletedSteps, previousTimestep, s, p));
         }
-        _progress?.Report(new DiffusionProgress(CompletedSteps, TotalSteps, timestep, previousTimestep, Elapsed, stage));
+        _progress?.Report(new DiffusionProgress(CompletedSteps, TotalSteps, timestep, previousTimestep, Elapsed, stage, ModelCalls));
     }
 
     internal void DisposeFrames()

@@ -63,12 +63,12 @@ public abstract class Condition : IConditioning
     }
 
     /// <inheritdoc />
-    public NoisePrediction Predict(INoisePredictor model, IGuidance guidance, Tensor sample, DenoiseStepContext context)
+    public ModelPrediction Predict(INoisePredictor model, IGuidance guidance, Tensor sample, ModelCall call)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(guidance);
         ArgumentNullException.ThrowIfNull(sample);
-        using var t = context.TimestepTensor(sample.shape[0], sample.device);
+        using var t = call.TimestepTensor(sample.shape[0], sample.device);
         return guidance.Guide(model, sample, t, Repeat((int)sample.shape[0]));
     }
 

@@ -2,9 +2,9 @@ using Diffusion.Net.Schedules;
 
 namespace Diffusion.Net.Prediction;
 
-/// <summary>A noise predictor that knows the noise schedule it was trained with.</summary>
+/// <summary>A noise predictor that knows the diffusion process it was trained on.</summary>
 public interface IDiffusionModel : INoisePredictor
 {
-    /// <summary>The training schedule (used by samplers and the forward process).</summary>
-    INoiseSchedule Schedule { get; }
+    /// <summary>The training process (a discrete schedule or rectified flow), read by samplers and the forward process.</summary>
+    IDiffusionProcess Process { get; }
 }

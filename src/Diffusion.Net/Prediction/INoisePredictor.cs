@@ -1,18 +1,26 @@
+using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Prediction;
 
 /// <summary>
-/// A network that predicts the noise ε in a noisy sample x_t (and optionally a variance), given the timestep and a
-/// condition. Everything in the core (guidance, views, samplers, pipelines) works with any implementation: the
-/// DeepFloyd IF UNets, the CS180 MNIST UNets, or an analytic predictor in a test.
+/// A network that predicts, from a noisy sample x_τ, the timestep and a condition, what its <see cref="OutputKind"/>
+/// says (the noise ε, the clean sample, a velocity), optionally with variance channels. Everything in the core
+/// (guidance, views, samplers, pipelines) works with any implementation: the DeepFloyd IF UNets, the CS180 MNIST
+/// UNets, or an analytic predictor in a test.
 /// </summary>
 public interface INoisePredictor
 {
-    /// <summary>Predicts ε for a batch.</summary>
-    /// <param name="sample">x_t, shape [B, C, H, W].</param>
-    /// <param name="timesteps">Integer timestep indices, int64 of shape [B] (see <see cref="Schedules.INoiseSchedule"/>).</param>
+    /// <summary>What the model's output means (ε unless the model says otherwise).</summary>
+    PredictionKind OutputKind => PredictionKind.Epsilon;
+
+    /// <summary>Predicts for a batch.</summary>
+    /// <param name="sample">x_τ, shape [B, C, H, W].</param>
+    /// <param name="timesteps">
+    /// The model's timesteps, [B] (float32 from the pipelines; fractional where a σ-space sampler asks for one, as
+    /// diffusers passes them; see <see cref="IDiffusionProcess"/>).
+    /// </param>
     /// <param name="condition">What to condition on; its batch must be B or broadcastable to B.</param>
-    /// <returns>The prediction; the caller owns it.</returns>
-    NoisePrediction Predict(Tensor sample, Tensor timesteps, Condition condition);
+    /// <returns>The prediction, of <see cref="OutputKind"/>; the caller owns it.</returns>
+    ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition);
 }

@@ -10,57 +10,76 @@ namespace Diffusion.Net.Sampling;
 /// x̂_0 = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t,  σ = η √((1 − ᾱ_{t′})/(1 − ᾱ_t) · (1 − ᾱ_t/ᾱ_{t′}))
 /// x_{t′} = √ᾱ_{t′} x̂_0 + √(1 − ᾱ_{t′} − σ²) ε̂ + σ z
 /// </code>
-/// η = 0 is deterministic; η = 1 matches DDPM's posterior variance. ᾱ at t′ = −1 is 1 ("set_alpha_to_one").
+/// η = 0 is deterministic; η = 1 matches DDPM's posterior variance. ᾱ at t′ = −1 is 1 (<c>set_alpha_to_one</c>). When
+/// x̂_0 is limited (thresholding, clipping, a data range), ε̂ is recomputed from it, as diffusers does.
 /// </summary>
+/// <remarks>
+/// t′ is the next level of the schedule. diffusers steps to t − T/n instead, which is the same for its leading and
+/// trailing spacings and lands between grid points for linspace; following the grid keeps every step on it.
+/// </remarks>
 public sealed class DdimSampler : ISampler
 {
     /// <summary>Creates the sampler.</summary>
-    /// <param name="eta">η ∈ [0, 1] (values above 1 are allowed, as in diffusers).</param>
-    /// <param name="clipSample">Clip x̂_0 to ±<paramref name="clipSampleRange"/> and recompute ε̂ from it.</param>
-    /// <param name="clipSampleRange">The clip range.</param>
-    public DdimSampler(double eta = 0.0, bool clipSample = false, double clipSampleRange = 1.0)
+    public DdimSampler(DdimSamplerOptions? options = null)
     {
-        if (!(eta >= 0) || !double.IsFinite(eta)) throw new ArgumentOutOfRangeException(nameof(eta), eta, "η must be a finite non-negative number.");
-        if (!(clipSampleRange > 0)) throw new ArgumentOutOfRangeException(nameof(clipSampleRange), clipSampleRange, "Must be positive.");
-        Eta = eta;
-        ClipSample = clipSample;
-        ClipSampleRange = clipSampleRange;
+        Options = options ?? new DdimSamplerOptions();
+        Options.Validate();
     }
+
+    /// <summary>Creates the sampler with η (0 = deterministic) and diffusers' other defaults.</summary>
+    public DdimSampler(double eta) : this(new DdimSamplerOptions { Eta = eta }) { }
+
+    /// <summary>The options.</summary>
+    public DdimSamplerOptions Options { get; }
 
     /// <summary>η.</summary>
-    public double Eta { get; }
-
-    /// <summary>Whether x̂_0 is clipped.</summary>
-    public bool ClipSample { get; }
-
-    /// <summary>The clip range.</summary>
-    public double ClipSampleRange { get; }
+    public double Eta => Options.Eta;
 
     /// <inheritdoc />
-    public SamplerStep Step(INoiseSchedule schedule, Tensor sample, NoisePrediction prediction, int timestep, int previousTimestep, INoiseSource noise)
+    public SigmaSchedule CreateSchedule(IDiffusionProcess process, int steps)
+        => DiscreteTimesteps.Create(process, steps, Options, nameof(DdimSampler));
+
+    /// <inheritdoc />
+    public void Validate(SigmaSchedule schedule, PredictionKind kind) => DiscreteTimesteps.Check(schedule, kind, "DDIM");
+
+    /// <inheritdoc />
+    public int ModelCalls(SigmaSchedule schedule) => schedule?.StepCount ?? throw new ArgumentNullException(nameof(schedule));
+
+    /// <inheritdoc />
+    public ISamplerRun Start(SigmaSchedule schedule, INoiseSource noise) => new Run(this, schedule, noise);
+
+    /// <inheritdoc />
+    public override string ToString() => FormattableString.Invariant($"DDIM(η={Eta}{Options.LimitsDescription()})");
+
+    private sealed class Run(DdimSampler sampler, SigmaSchedule schedule, INoiseSource noise) : SamplerRun(schedule, noise)
     {
-        SamplerMath.CheckStep(schedule, sample, prediction, timestep, previousTimestep, noise);
-        var c = StepCoefficients.Compute(schedule, timestep, previousTimestep);
+        private readonly INoiseSchedule _table = (INoiseSchedule)schedule.Process;
 
-        using var scope = NewDisposeScope();
-        var eps = prediction.Epsilon;
-        var x0 = (sample - eps * c.SqrtBetaBar) / c.SqrtAlphaBar;
-        if (ClipSample)
+        protected override SamplerStep TakeStep(int index, Tensor sample, IDenoiser denoiser)
         {
-            x0 = x0.clamp(-ClipSampleRange, ClipSampleRange);
-            eps = (sample - x0 * c.SqrtAlphaBar) / c.SqrtBetaBar;
+            var options = sampler.Options;
+            var level = Schedule[index];
+            var c = StepCoefficients.Compute(_table, (int)level.Timestep, DiscreteTimesteps.Previous(Schedule, index));
+
+            using var scope = NewDisposeScope();
+            using var prediction = Call(denoiser, sample, level);
+            var x0 = prediction.ToOriginal(sample, level);
+            var eps = prediction.ToEpsilon(sample, level);
+            if (options.LimitsOriginal)
+            {
+                x0 = options.Limit(x0);
+                eps = (sample - x0 * c.SqrtAlphaBar) / c.SqrtBetaBar;
+            }
+            // σ² = (1 − ᾱ_{t′})/(1 − ᾱ_t) · (1 − ᾱ_t/ᾱ_{t′}) is the posterior variance β̃_t.
+            double sigma = options.Eta * Math.Sqrt(Math.Max(c.BetaBarPrev / c.BetaBar * c.Beta, 0));
+            var result = x0 * c.SqrtAlphaBarPrev + eps * Math.Sqrt(Math.Max(c.BetaBarPrev - sigma * sigma, 0));
+            if (options.Eta > 0)
+            {
+                // diffusers draws whenever η > 0, also on a last step whose σ is 0, so later draws keep its order.
+                var z = Noise.Next(prediction.Output.shape, sample.dtype, sample.device);
+                result = result + z * sigma;
+            }
+            return new SamplerStep(scope.MoveToOuter(result), scope.MoveToOuter(x0));
         }
-        // σ² = (1 − ᾱ_{t′})/(1 − ᾱ_t) · (1 − ᾱ_t/ᾱ_{t′}) is the posterior variance β̃_t.
-        double sigma = Eta * Math.Sqrt(Math.Max(c.BetaBarPrev / c.BetaBar * c.Beta, 0));
-        var result = x0 * c.SqrtAlphaBarPrev + eps * Math.Sqrt(Math.Max(c.BetaBarPrev - sigma * sigma, 0));
-        if (Eta > 0 && sigma > 0)
-        {
-            var z = noise.Next(eps.shape, sample.dtype, sample.device);
-            result = result + z * sigma;
-        }
-        return new SamplerStep(scope.MoveToOuter(result), scope.MoveToOuter(x0));
     }
-
-    /// <inheritdoc />
-    public override string ToString() => FormattableString.Invariant($"DDIM(η={Eta})");
 }

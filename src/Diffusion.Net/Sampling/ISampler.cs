@@ -1,46 +1,36 @@
 using Diffusion.Net.Prediction;
 using Diffusion.Net.Schedules;
-using static TorchSharp.torch;
 
 namespace Diffusion.Net.Sampling;
 
 /// <summary>
-/// One reverse-diffusion step x_t → x_{t′} (t′ &lt; t, any stride; t′ = −1 is clean data), given the noise
-/// estimate at t. Samplers hold no weights and no per-run state, so one instance serves any number of runs.
+/// A sampler definition: an immutable, shareable description of how to walk a <see cref="SigmaSchedule"/> from noise
+/// to data (DDPM, DDIM, DPM-Solver++, UniPC, Euler, Heun, …). It holds no weights and no per-run state; every run
+/// gets its own <see cref="ISamplerRun"/>, which owns whatever history the method keeps (earlier model outputs, the
+/// step index) and is disposed at the end of the run.
 /// </summary>
+/// <remarks>
+/// This is diffusers' scheduler split in two, as ImageSharp splits a processor definition from its per-image
+/// processor: the config and <c>set_timesteps</c> here (<see cref="CreateSchedule"/>), <c>step</c> and its state in the run.
+/// </remarks>
 public interface ISampler
 {
-    /// <summary>Takes one step.</summary>
-    /// <param name="schedule">The schedule the model was trained with.</param>
-    /// <param name="sample">x_t, [B, C, H, W].</param>
-    /// <param name="prediction">The (guided) noise estimate at t.</param>
-    /// <param name="timestep">t.</param>
-    /// <param name="previousTimestep">t′ &lt; t, or −1.</param>
-    /// <param name="noise">The source of any random draw.</param>
-    /// <returns>x_{t′} and the x̂_0 estimate; the caller owns both.</returns>
-    SamplerStep Step(INoiseSchedule schedule, Tensor sample, NoisePrediction prediction, int timestep, int previousTimestep, INoiseSource noise);
-}
+    /// <summary>
+    /// The noise levels this sampler walks for <paramref name="steps"/> steps on <paramref name="process"/>, as diffusers'
+    /// <c>set_timesteps(steps)</c> computes them for this scheduler and its config (spacing, Karras σ, final σ, shift).
+    /// </summary>
+    /// <exception cref="ArgumentException">The process or the step count does not suit the sampler.</exception>
+    SigmaSchedule CreateSchedule(IDiffusionProcess process, int steps);
 
-/// <summary>The result of a sampler step.</summary>
-public sealed class SamplerStep : IDisposable
-{
-    /// <summary>Wraps the two tensors (owned).</summary>
-    public SamplerStep(Tensor previousSample, Tensor predictedOriginal)
-    {
-        PreviousSample = previousSample ?? throw new ArgumentNullException(nameof(previousSample));
-        PredictedOriginal = predictedOriginal ?? throw new ArgumentNullException(nameof(predictedOriginal));
-    }
+    /// <summary>
+    /// Checks, before any tensor is touched, that the sampler can walk <paramref name="schedule"/> with a model whose
+    /// outputs are of <paramref name="kind"/>; throws a typed exception naming the value and the fix.
+    /// </summary>
+    void Validate(SigmaSchedule schedule, PredictionKind kind);
 
-    /// <summary>x_{t′}.</summary>
-    public Tensor PreviousSample { get; }
+    /// <summary>How many model calls a run over <paramref name="schedule"/> makes (Heun: two per step but the last).</summary>
+    int ModelCalls(SigmaSchedule schedule);
 
-    /// <summary>x̂_0 (after any clipping or thresholding).</summary>
-    public Tensor PredictedOriginal { get; }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        PreviousSample.Dispose();
-        PredictedOriginal.Dispose();
-    }
+    /// <summary>Starts a run (validate first). Random draws come from <paramref name="noise"/>, in diffusers' order.</summary>
+    ISamplerRun Start(SigmaSchedule schedule, INoiseSource noise);
 }

@@ -11,7 +11,7 @@ public static class GaussianNoising
     public static Tensor Add(Tensor image, Tensor noise, double sigma)
     {
         CheckSigma(sigma);
-        SamplerMath.CheckSameShape(image, noise, "image", "noise");
+        Guard.SameShape(image, noise, "image", "noise");
         return image + noise * sigma;
     }
 

@@ -66,5 +66,24 @@ public sealed class NoiseSchedule : INoiseSchedule
     }
 
     /// <inheritdoc />
+    public ProcessKind Kind => ProcessKind.VariancePreserving;
+
+    /// <inheritdoc />
+    public double MaxTimestep => Length - 1;
+
+    /// <inheritdoc />
+    public double CleanTimestep => -1;
+
+    /// <summary>
+    /// α = √ᾱ_t and σ = √(1 − ᾱ_t) at an integer timestep (−1 is clean data); between two entries σ/α is interpolated
+    /// linearly, as diffusers' σ-space schedulers do (<c>np.interp</c>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The timestep is outside [0, T − 1] and not −1.</exception>
+    public NoiseLevel At(double timestep) => DiscreteScheduleMath.At(this, timestep);
+
+    /// <inheritdoc />
+    public NoiseLevel AtNoiseToSignal(double noiseToSignal) => DiscreteScheduleMath.AtNoiseToSignal(this, noiseToSignal);
+
+    /// <inheritdoc />
     public override string ToString() => Name;
 }

@@ -25,10 +25,13 @@ public sealed class EpsilonPredictionObjective : ITrainingObjective
     /// <param name="useLabels">Condition on the batch labels (class-conditional training).</param>
     /// <param name="minSnrGamma">γ of the Min-SNR-γ loss weighting (Hang et al. use 5); null weights every timestep equally, as DDPM.</param>
     /// <exception cref="ArgumentOutOfRangeException">The dropout is outside [0, 1] or γ is not a positive finite number.</exception>
+    /// <exception cref="ArgumentException">The model does not predict ε.</exception>
     public EpsilonPredictionObjective(INoisePredictor model, INoiseSchedule schedule, double conditionDropout = 0.0, bool useLabels = false, double? minSnrGamma = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
+        if (model.OutputKind != PredictionKind.Epsilon)
+            throw new ArgumentException($"ε-prediction training needs a model that predicts ε; this one declares {model.OutputKind}.", nameof(model));
         if (!(conditionDropout >= 0 && conditionDropout <= 1)) throw new ArgumentOutOfRangeException(nameof(conditionDropout), conditionDropout, "The condition dropout must lie in [0, 1].");
         ConditionDropout = conditionDropout;
         UseLabels = useLabels;
@@ -104,7 +107,7 @@ public sealed class EpsilonPredictionObjective : ITrainingObjective
             condition = new ClassCondition(labels);
         }
         using var prediction = Model.Predict(xt, tOnDevice, condition);
-        using var predicted = prediction.Epsilon.to(ScalarType.Float32);
+        using var predicted = prediction.Output.to(ScalarType.Float32);
         using var target = noiseOnDevice.to(ScalarType.Float32);
         if (_weights is null) return nn.functional.mse_loss(predicted, target);
         using var scope = NewDisposeScope();

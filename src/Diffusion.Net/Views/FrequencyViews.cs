@@ -49,12 +49,12 @@ public sealed class FrequencyBandView : IView
     public Tensor Apply(Tensor sample) => IdentityView.Check(sample).alias();
 
     /// <inheritdoc />
-    public Tensor Invert(Tensor epsilon)
+    public Tensor Invert(Tensor prediction)
     {
-        IdentityView.Check(epsilon);
+        IdentityView.Check(prediction);
         using var scope = NewDisposeScope();
-        var kept = LowerSigma is null ? epsilon : GaussianBlur.Apply(epsilon, KernelSize, LowerSigma.Value);
-        var band = UpperSigma is null ? kept : kept - GaussianBlur.Apply(epsilon, KernelSize, UpperSigma.Value);
+        var kept = LowerSigma is null ? prediction : GaussianBlur.Apply(prediction, KernelSize, LowerSigma.Value);
+        var band = UpperSigma is null ? kept : kept - GaussianBlur.Apply(prediction, KernelSize, UpperSigma.Value);
         return scope.MoveToOuter(band.alias());
     }
 

@@ -10,7 +10,7 @@ public sealed class IdentityView : IView
     /// <inheritdoc />
     public Tensor Apply(Tensor sample) => Check(sample).alias();
     /// <inheritdoc />
-    public Tensor Invert(Tensor epsilon) => Check(epsilon).alias();
+    public Tensor Invert(Tensor prediction) => Check(prediction).alias();
     /// <inheritdoc />
     public Tensor InvertVariance(Tensor variance) => Check(variance).alias();
 
@@ -30,7 +30,7 @@ public sealed class FlipVerticalView : IView
     /// <inheritdoc />
     public Tensor Apply(Tensor sample) => IdentityView.Check(sample).flip(2);
     /// <inheritdoc />
-    public Tensor Invert(Tensor epsilon) => IdentityView.Check(epsilon).flip(2);
+    public Tensor Invert(Tensor prediction) => IdentityView.Check(prediction).flip(2);
     /// <inheritdoc />
     public Tensor InvertVariance(Tensor variance) => IdentityView.Check(variance).flip(2);
 }
@@ -43,7 +43,7 @@ public sealed class FlipHorizontalView : IView
     /// <inheritdoc />
     public Tensor Apply(Tensor sample) => IdentityView.Check(sample).flip(3);
     /// <inheritdoc />
-    public Tensor Invert(Tensor epsilon) => IdentityView.Check(epsilon).flip(3);
+    public Tensor Invert(Tensor prediction) => IdentityView.Check(prediction).flip(3);
     /// <inheritdoc />
     public Tensor InvertVariance(Tensor variance) => IdentityView.Check(variance).flip(3);
 }
@@ -67,7 +67,7 @@ public sealed class RotationView : IView
     /// <inheritdoc />
     public Tensor Apply(Tensor sample) => Rotate(sample, Degrees / 90);
     /// <inheritdoc />
-    public Tensor Invert(Tensor epsilon) => Rotate(epsilon, -Degrees / 90);
+    public Tensor Invert(Tensor prediction) => Rotate(prediction, -Degrees / 90);
     /// <inheritdoc />
     public Tensor InvertVariance(Tensor variance) => Rotate(variance, -Degrees / 90);
 
@@ -88,7 +88,7 @@ public sealed class NegateView : IView
     /// <inheritdoc />
     public Tensor Apply(Tensor sample) => IdentityView.Check(sample).neg();
     /// <inheritdoc />
-    public Tensor Invert(Tensor epsilon) => IdentityView.Check(epsilon).neg();
+    public Tensor Invert(Tensor prediction) => IdentityView.Check(prediction).neg();
     /// <inheritdoc />
     public Tensor InvertVariance(Tensor variance) => IdentityView.Check(variance).alias();
 }
@@ -138,7 +138,7 @@ public sealed class PatchPermutationView : IView
     /// <inheritdoc />
     public Tensor Apply(Tensor sample) => Permute(sample, _permutation);
     /// <inheritdoc />
-    public Tensor Invert(Tensor epsilon) => Permute(epsilon, _inverse);
+    public Tensor Invert(Tensor prediction) => Permute(prediction, _inverse);
     /// <inheritdoc />
     public Tensor InvertVariance(Tensor variance) => Permute(variance, _inverse);
 

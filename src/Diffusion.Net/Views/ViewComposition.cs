@@ -14,7 +14,8 @@ namespace Diffusion.Net.Views;
 /// the faithful reading of CS180 §1.8 (spec §4.10), so ε_k = Invert_k(ε_u(V_k x) + γ(ε_c(V_k x, c_k) − ε_u(V_k x))).
 /// For frequency bands this equals filtering first and guiding once, because the bands sum to the identity.
 /// The variance channels are the mean of the views' inverted variances (the spec leaves this open; the mean
-/// treats every view alike).
+/// treats every view alike). The views are linear maps of the sample, so the same inversion and reduction hold for
+/// every output kind: ε̂, x̂_0, v and the flow velocity of a view's sample all map back alike.
 /// </remarks>
 public sealed class ViewComposition : IConditioning
 {
@@ -42,7 +43,7 @@ public sealed class ViewComposition : IConditioning
     public ViewReduction Reduction { get; }
 
     /// <inheritdoc />
-    public NoisePrediction Predict(INoisePredictor model, IGuidance guidance, Tensor sample, DenoiseStepContext context)
+    public ModelPrediction Predict(INoisePredictor model, IGuidance guidance, Tensor sample, ModelCall call)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(guidance);
@@ -51,21 +52,21 @@ public sealed class ViewComposition : IConditioning
         using var scope = NewDisposeScope();
         if (Reduction == ViewReduction.Alternate)
         {
-            var (condition, view) = _components[context.StepIndex % _components.Length];
-            using var single = condition.Predict(model, guidance, view.Apply(sample), context);
-            var eps = view.Invert(single.Epsilon);
+            var (condition, view) = _components[call.StepIndex % _components.Length];
+            using var single = condition.Predict(model, guidance, view.Apply(sample), call);
+            var output = view.Invert(single.Output);
             var variance = single.Variance is null ? null : view.InvertVariance(single.Variance);
-            return new NoisePrediction(eps, variance).MoveToOuter(scope);
+            return single.With(output, variance).MoveToOuter(scope);
         }
 
         int k = _components.Length;
         var views = cat(_components.Select(c => c.View.Apply(sample)).ToArray(), 0);
         var conditions = Condition.Concat(_components.Select(c => c.Condition.Repeat(batch)).ToArray());
-        var t = context.TimestepTensor(views.shape[0], sample.device);
+        var t = call.TimestepTensor(views.shape[0], sample.device);
         using var prediction = guidance.Guide(model, views, t, conditions);
-        var epsChunks = prediction.Epsilon.chunk(k, 0);
-        var combined = _components[0].View.Invert(epsChunks[0]);
-        for (int i = 1; i < k; i++) combined = combined + _components[i].View.Invert(epsChunks[i]);
+        var chunks = prediction.Output.chunk(k, 0);
+        var combined = _components[0].View.Invert(chunks[0]);
+        for (int i = 1; i < k; i++) combined = combined + _components[i].View.Invert(chunks[i]);
         if (Reduction == ViewReduction.Mean) combined = combined / k;
         Tensor? combinedVariance = null;
         if (prediction.Variance is not null)
@@ -75,7 +76,7 @@ public sealed class ViewComposition : IConditioning
             for (int i = 1; i < k; i++) combinedVariance = combinedVariance + _components[i].View.InvertVariance(varChunks[i]);
             combinedVariance = combinedVariance / k;
         }
-        return new NoisePrediction(combined.contiguous(), combinedVariance?.contiguous()).MoveToOuter(scope);
+        return prediction.With(combined.contiguous(), combinedVariance?.contiguous()).MoveToOuter(scope);
     }
 
     /// <inheritdoc />

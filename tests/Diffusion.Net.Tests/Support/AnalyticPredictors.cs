@@ -6,20 +6,23 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.Tests.Support;
 
 /// <summary>
-/// The optimal noise predictor when the data is a single known image x*: ε*(x_t, t) = (x_t − √ᾱ_t x*)/√(1 − ᾱ_t).
-/// With class labels, label k selects image k of <see cref="Images"/> and −1 the unconditional image.
+/// The optimal noise predictor when the data is a single known image x*: ε*(x, τ) = (x − α x*)/σ on any process
+/// x = α x_0 + σ ε (α = √ᾱ_t, σ = √(1 − ᾱ_t) for a discrete schedule). With class labels, label k selects image k of
+/// <see cref="Images"/> and −1 the unconditional image. <see cref="Kind"/> makes it answer as x̂_0, v or a flow velocity.
 /// </summary>
 internal sealed class PointMassPredictor : IDiffusionModel
 {
-    public PointMassPredictor(INoiseSchedule schedule, Tensor image, Tensor? unconditional = null, Tensor? varianceValue = null)
+    public PointMassPredictor(IDiffusionProcess process, Tensor image, Tensor? unconditional = null, Tensor? varianceValue = null,
+        PredictionKind kind = PredictionKind.Epsilon)
     {
-        Schedule = schedule;
+        Process = process;
         Images = image;
         Unconditional = unconditional;
         VarianceValue = varianceValue;
+        Kind = kind;
     }
 
-    public INoiseSchedule Schedule { get; }
+    public IDiffusionProcess Process { get; }
 
     /// <summary>[K, C, H, W] per class, or [1, C, H, W] for a single image.</summary>
     public Tensor Images { get; }
@@ -29,16 +32,25 @@ internal sealed class PointMassPredictor : IDiffusionModel
     /// <summary>When set, the predictor also returns variance channels filled with this value.</summary>
     public Tensor? VarianceValue { get; }
 
+    public PredictionKind Kind { get; }
+
+    public PredictionKind OutputKind => Kind;
+
     public int Calls { get; private set; }
 
     public List<long> BatchSizes { get; } = [];
 
-    public NoisePrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
+    public List<double> Timesteps { get; } = [];
+
+    public ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
     {
         Calls++;
         BatchSizes.Add(sample.shape[0]);
+        Timesteps.Add(timesteps[0].to(ScalarType.Float64).item<double>());
         using var scope = NewDisposeScope();
-        var alphaBar = ForwardProcess.AlphaBarTensor(Schedule).index_select(0, timesteps).to(sample.dtype).reshape(-1, 1, 1, 1);
+        var (alpha, sigma) = ForwardProcess.Scales(Process, timesteps, sample.dtype);
+        alpha = alpha.reshape(-1, 1, 1, 1);
+        sigma = sigma.reshape(-1, 1, 1, 1);
         Tensor target;
         if (condition is ClassCondition classes)
         {
@@ -46,27 +58,36 @@ internal sealed class PointMassPredictor : IDiffusionModel
             target = cat(rows, 0);
         }
         else target = Images.expand_as(sample);
-        var eps = (sample - alphaBar.sqrt() * target) / (1 - alphaBar).sqrt();
+        var eps = (sample - alpha * target) / sigma;
+        var output = Kind switch
+        {
+            PredictionKind.Epsilon => eps,
+            PredictionKind.Sample => target.clone(),
+            PredictionKind.Velocity => alpha * eps - sigma * target,
+            _ => eps - target,
+        };
         var variance = VarianceValue is null ? null : VarianceValue.expand_as(eps).clone();
-        return new NoisePrediction(eps, variance).MoveToOuter(scope);
+        return new ModelPrediction(output, Kind, variance).MoveToOuter(scope);
     }
 }
 
 /// <summary>
-/// The optimal noise predictor for i.i.d. Gaussian pixels x_0 ~ N(μ, s²): with v_t = ᾱ_t s² + 1 − ᾱ_t,
-/// E[ε | x_t] = √(1 − ᾱ_t) (x_t − √ᾱ_t μ) / v_t.
+/// The optimal noise predictor for i.i.d. Gaussian pixels x_0 ~ N(μ, s²) on any process x = α x_0 + σ ε: with
+/// v = α² s² + σ², E[ε | x] = σ (x − α μ) / v.
 /// </summary>
-internal sealed class GaussianDataPredictor(INoiseSchedule schedule, double mean, double std) : IDiffusionModel
+internal sealed class GaussianDataPredictor(IDiffusionProcess process, double mean, double std) : IDiffusionModel
 {
-    public INoiseSchedule Schedule { get; } = schedule;
+    public IDiffusionProcess Process { get; } = process;
 
-    public NoisePrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
+    public ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
     {
         using var scope = NewDisposeScope();
-        var a = ForwardProcess.AlphaBarTensor(Schedule).index_select(0, timesteps).to(sample.dtype).reshape(-1, 1, 1, 1);
-        var v = a * (std * std) + (1 - a);
-        var eps = (1 - a).sqrt() * (sample - a.sqrt() * mean) / v;
-        return new NoisePrediction(eps).MoveToOuter(scope);
+        var (alpha, sigma) = ForwardProcess.Scales(Process, timesteps, ScalarType.Float64);
+        alpha = alpha.reshape(-1, 1, 1, 1);
+        sigma = sigma.reshape(-1, 1, 1, 1);
+        var v = alpha.pow(2) * (std * std) + sigma.pow(2);
+        var eps = (sigma * (sample.to(ScalarType.Float64) - alpha * mean) / v).to(sample.dtype);
+        return new ModelPrediction(eps).MoveToOuter(scope);
     }
 }
 

@@ -3,61 +3,51 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.Pipelines;
 
 /// <summary>Starts a run from pure Gaussian noise of a given shape, drawn from the run's generator.</summary>
-public sealed class PureNoiseStep : IPipelineStep
+internal sealed class NoiseSourceLink : IPipelineLink
 {
     private readonly long[] _shape;
 
-    /// <summary>Creates the step for a [B, C, H, W] shape.</summary>
-    public PureNoiseStep(IReadOnlyList<long> shape)
+    public NoiseSourceLink(IReadOnlyList<long> shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
         if (shape.Count != 4 || shape.Any(d => d < 1))
-            throw new ArgumentException($"Noise needs a [B, C, H, W] shape of positive sizes; got [{string.Join(", ", shape)}].", nameof(shape));
+            throw new ArgumentException($"Noise needs a [B, C, H, W] shape of positive sizes; got [{Guard.Shape(shape)}].", nameof(shape));
         _shape = shape.ToArray();
     }
 
-    /// <inheritdoc />
-    public string Description => $"noise [{string.Join(", ", _shape)}]";
+    public string Description => $"noise [{Guard.Shape(_shape)}]";
 
-    /// <inheritdoc />
-    public int DenoisingSteps => 0;
+    public int SamplerSteps(PipelineSettings settings) => 0;
 
-    /// <inheritdoc />
     public long[] ValidateShape(long[]? input, PipelineSettings settings)
-        => input is null ? _shape : throw new InvalidOperationException("Pure noise starts a pipeline; it cannot follow another step.");
+        => input is null ? _shape : throw new InvalidOperationException("Pure noise starts a pipeline; it cannot follow another link.");
 
-    /// <inheritdoc />
     public Tensor Execute(Tensor? state, PipelineRunContext context) => context.Noise.Next(_shape, context.DType, context.Device);
 }
 
 /// <summary>Starts a run from a given image tensor (copied; the caller keeps ownership of the original).</summary>
-public sealed class TensorSourceStep : IPipelineStep
+internal sealed class ImageSourceLink : IPipelineLink
 {
     private readonly Tensor _image;
 
-    /// <summary>Creates the step for a [B, C, H, W] or [C, H, W] tensor.</summary>
-    public TensorSourceStep(Tensor image)
+    public ImageSourceLink(Tensor image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (image.dim() is not (3 or 4)) throw new ArgumentException($"An image must be [B, C, H, W] or [C, H, W]; got [{string.Join(", ", image.shape)}].", nameof(image));
+        if (image.dim() is not (3 or 4)) throw new ArgumentException($"An image must be [B, C, H, W] or [C, H, W]; got [{Guard.Shape(image.shape)}].", nameof(image));
         if (!image.is_floating_point()) throw new ArgumentException($"An image must be floating point; got {image.dtype}.", nameof(image));
         _image = image;
     }
 
-    /// <inheritdoc />
-    public string Description => $"image [{string.Join(", ", _image.shape)}]";
+    public string Description => $"image [{Guard.Shape(_image.shape)}]";
 
-    /// <inheritdoc />
-    public int DenoisingSteps => 0;
+    public int SamplerSteps(PipelineSettings settings) => 0;
 
-    /// <inheritdoc />
     public long[] ValidateShape(long[]? input, PipelineSettings settings)
     {
-        if (input is not null) throw new InvalidOperationException("An image source starts a pipeline; it cannot follow another step.");
+        if (input is not null) throw new InvalidOperationException("An image source starts a pipeline; it cannot follow another link.");
         return _image.dim() == 4 ? _image.shape : [1, .. _image.shape];
     }
 
-    /// <inheritdoc />
     public Tensor Execute(Tensor? state, PipelineRunContext context)
     {
         using var scope = NewDisposeScope();

@@ -3,29 +3,24 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.Pipelines;
 
 /// <summary>A shape-preserving tensor transform (a Gaussian blur, a clamp, a view) as a pipeline link.</summary>
-public sealed class TransformStep : IPipelineStep
+internal sealed class TransformLink : IPipelineLink
 {
     private readonly Func<Tensor, Tensor> _transform;
 
-    /// <summary>Creates the step; <paramref name="transform"/> must return a tensor of the same shape.</summary>
-    public TransformStep(string description, Func<Tensor, Tensor> transform)
+    public TransformLink(string description, Func<Tensor, Tensor> transform)
     {
         ArgumentException.ThrowIfNullOrEmpty(description);
         Description = description;
         _transform = transform ?? throw new ArgumentNullException(nameof(transform));
     }
 
-    /// <inheritdoc />
     public string Description { get; }
 
-    /// <inheritdoc />
-    public int DenoisingSteps => 0;
+    public int SamplerSteps(PipelineSettings settings) => 0;
 
-    /// <inheritdoc />
     public long[] ValidateShape(long[]? input, PipelineSettings settings)
         => input ?? throw new InvalidOperationException($"'{Description}' needs an image: start the pipeline with a source.");
 
-    /// <inheritdoc />
     public Tensor Execute(Tensor? state, PipelineRunContext context)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -33,7 +28,7 @@ public sealed class TransformStep : IPipelineStep
         using var noGrad = no_grad();
         var result = _transform(state);
         if (!result.shape.SequenceEqual(state.shape))
-            throw new InvalidOperationException($"'{Description}' changed the shape from [{string.Join(", ", state.shape)}] to [{string.Join(", ", result.shape)}].");
+            throw new InvalidOperationException($"'{Description}' changed the shape from [{Guard.Shape(state.shape)}] to [{Guard.Shape(result.shape)}].");
         return scope.MoveToOuter(ReferenceEquals(result, state) ? state.clone() : result);
     }
 }
