@@ -130,7 +130,7 @@ public sealed class SigmaSchedule
     /// <param name="minimum">σ_min, or null for the process's.</param>
     /// <param name="maximum">σ_max, or null for the process's.</param>
     /// <param name="roundTimesteps">Round the model timesteps (diffusers' DPM-Solver and UniPC do; Euler and Heun do not).</param>
-    /// <param name="final">Where the schedule ends after the n levels.</param>
+    /// <param name="final">Where the schedule ends after the n levels: clean data (the grid itself ends at σ_min).</param>
     public static SigmaSchedule Karras(IDiffusionProcess process, int steps, double rho = 7.0, double? minimum = null, double? maximum = null,
         bool roundTimesteps = false, FinalSigma final = FinalSigma.Zero)
     {
@@ -141,17 +141,21 @@ public sealed class SigmaSchedule
         double min = minimum ?? SmallestNoiseToSignal(process);
         if (!(min > 0 && max > min && double.IsFinite(max)))
             throw new ArgumentOutOfRangeException(nameof(minimum), FormattableString.Invariant($"Karras σ needs 0 < σ_min < σ_max < ∞; got σ_min = {min}, σ_max = {max}."));
+        if (final == FinalSigma.SigmaMin)
+            throw new ArgumentException("A Karras grid already ends at σ_min, so FinalSigma.SigmaMin would repeat it (diffusers takes a no-op step there); use FinalSigma.Zero.", nameof(final));
         double minInv = Math.Pow(min, 1 / rho), maxInv = Math.Pow(max, 1 / rho);
-        var ratios = new List<double>(steps + 1);
+        var levels = new List<NoiseLevel>(steps + 1);
         for (int i = 0; i < steps; i++)
         {
             double ramp = DiffusersTimesteps.Linspace(0, 1, steps, i);
-            ratios.Add((float)Math.Pow(maxInv + ramp * (minInv - maxInv), rho));
+            double ratio = Math.Pow(maxInv + ramp * (minInv - maxInv), rho);
+            // diffusers maps the float64 σ to its timestep, then stores σ in float32.
+            double timestep = process.AtNoiseToSignal(ratio).Timestep;
+            if (roundTimesteps) timestep = Math.Round(timestep, MidpointRounding.ToEven);
+            levels.Add(process.AtNoiseToSignal((float)ratio) with { Timestep = timestep });
         }
-        ratios.Add(final == FinalSigma.Zero ? 0 : (float)min);
-        if (final == FinalSigma.SigmaMin && steps > 0 && ratios[^1] >= ratios[^2])
-            throw new ArgumentException("With a σ_min end the Karras grid would repeat σ_min; use FinalSigma.Zero.", nameof(final));
-        return FromNoiseToSignal(process, ratios, roundTimesteps);
+        levels.Add(process.At(process.CleanTimestep));
+        return new SigmaSchedule(process, levels);
     }
 
     /// <summary>

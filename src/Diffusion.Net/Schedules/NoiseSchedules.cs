@@ -20,8 +20,16 @@ public static class NoiseSchedules
         if (!(betaStart > 0 && betaStart <= betaEnd && betaEnd < 1))
             throw new ArgumentOutOfRangeException(nameof(betaStart), $"Linear betas need 0 < betaStart ≤ betaEnd < 1; got {betaStart} and {betaEnd}.");
         var betas = new double[steps];
-        for (int i = 0; i < steps; i++)
-            betas[i] = steps == 1 ? betaStart : betaStart + (betaEnd - betaStart) * i / (steps - 1);
+        if (precision == SchedulePrecision.PyTorchFloat32)
+        {
+            var table = TorchLinspace.Float32(betaStart, betaEnd, steps);
+            for (int i = 0; i < steps; i++) betas[i] = table[i];
+        }
+        else
+        {
+            for (int i = 0; i < steps; i++)
+                betas[i] = steps == 1 ? betaStart : betaStart + (betaEnd - betaStart) * i / (steps - 1);
+        }
         return new NoiseSchedule(betas, precision, FormattableString.Invariant($"linear({betaStart}, {betaEnd}, T={steps})"));
     }
 
@@ -34,8 +42,14 @@ public static class NoiseSchedules
             throw new ArgumentOutOfRangeException(nameof(betaStart), $"Scaled-linear betas need 0 < betaStart ≤ betaEnd < 1; got {betaStart} and {betaEnd}.");
         double a = Math.Sqrt(betaStart), b = Math.Sqrt(betaEnd);
         var betas = new double[steps];
+        var table = precision == SchedulePrecision.PyTorchFloat32 ? TorchLinspace.Float32(a, b, steps) : null;
         for (int i = 0; i < steps; i++)
         {
+            if (table is not null)
+            {
+                betas[i] = table[i] * table[i];
+                continue;
+            }
             double r = steps == 1 ? a : a + (b - a) * i / (steps - 1);
             betas[i] = r * r;
         }
