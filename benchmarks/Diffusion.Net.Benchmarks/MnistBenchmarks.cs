@@ -4,6 +4,7 @@ using Diffusion.Net.IO;
 using Diffusion.Net.Mnist.Data;
 using Diffusion.Net.Mnist.Evaluation;
 using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
 using Diffusion.Net.Pipelines;
 using Diffusion.Net.Sampling;
@@ -159,7 +160,7 @@ internal static class MnistBenchmarks
     {
         // Leading options: "--limited" (γ = 5 only inside MnistSampling.LimitedGuidanceInterval) and "--threshold RATIO"
         // (x̂_0 dynamically thresholded at that quantile, s ≤ 2, before the [0, 1] clamp); same seeds, same evaluation.
-        (long Min, long Max)? interval = null;
+        (double Min, double Max)? interval = null;
         double? thresholdRatio = null;
         var paths = modelPaths.ToList();
         while (paths.Count > 0 && paths[0].StartsWith("--", StringComparison.Ordinal))

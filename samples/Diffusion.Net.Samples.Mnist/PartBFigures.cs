@@ -5,6 +5,7 @@ using Diffusion.Net.Imaging;
 using Diffusion.Net.Mnist.Data;
 using Diffusion.Net.Mnist.Evaluation;
 using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
 using Diffusion.Net.Pipelines;
 using Diffusion.Net.Schedules;
@@ -189,7 +190,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         }, new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    private MnistQuality Measure(ClassConditionalUNet model, MnistRecipe recipe, MnistEvaluator evaluator, int perDigit, (long Min, long Max)? interval)
+    private MnistQuality Measure(ClassConditionalUNet model, MnistRecipe recipe, MnistEvaluator evaluator, int perDigit, (double Min, double Max)? interval)
     {
         var requested = MnistSampling.EachDigit(perDigit);
         var batches = new List<Tensor>();

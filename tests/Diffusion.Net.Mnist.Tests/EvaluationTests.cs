@@ -1,5 +1,6 @@
 using Diffusion.Net.Mnist.Data;
 using Diffusion.Net.Mnist.Evaluation;
+using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
 using FluentAssertions;
 using Xunit;

@@ -1,3 +1,4 @@
+using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
 using FluentAssertions;
 using Xunit;
@@ -33,7 +34,7 @@ public sealed class GuidanceIntervalTests(QuickModelFixture fixture, ITestOutput
         qLimited.FrechetDistance.Should().BeLessThan(0.8 * qB4.FrechetDistance);
     }
 
-    private Tensor Sample(int[] requested, (long Min, long Max)? interval)
+    private Tensor Sample(int[] requested, (double Min, double Max)? interval)
     {
         using var sample = MnistSampling.ClassConditioned(fixture.Model, requested, guidanceInterval: interval).Run(seed: 1000);
         return sample.to(ScalarType.Float32).clamp(0f, 1f);

@@ -1,6 +1,7 @@
 using Diffusion.Net.Guidance;
 using Diffusion.Net.IO;
 using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
 using Diffusion.Net.Prediction;
 using Diffusion.Net.Schedules;

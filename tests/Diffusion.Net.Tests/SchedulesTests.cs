@@ -1,4 +1,5 @@
 using Diffusion.Net.IO;
+using Diffusion.Net.Prediction;
 using Diffusion.Net.Sampling;
 using Diffusion.Net.Schedules;
 using Diffusion.Net.Testing;
@@ -133,13 +134,23 @@ public class SchedulesTests
             var path = Path.Combine(dir, "scheduler_config.json");
             File.WriteAllText(path, """{"beta_schedule": "sigmoid"}""");
             FluentActions.Invoking(() => DdpmSchedulerConfig.Load(path)).Should().Throw<ModelConfigException>().WithMessage("*beta_schedule*sigmoid*");
-            File.WriteAllText(path, """{"prediction_type": "v_prediction"}""");
-            FluentActions.Invoking(() => DdpmSchedulerConfig.Load(path)).Should().Throw<ModelConfigException>().WithMessage("*prediction_type*");
+            File.WriteAllText(path, """{"prediction_type": "flow"}""");
+            FluentActions.Invoking(() => DdpmSchedulerConfig.Load(path)).Should().Throw<ModelConfigException>().WithMessage("*prediction_type*'flow'*epsilon, sample, v_prediction*");
             File.WriteAllText(path, """{"num_train_timesteps": "many"}""");
             FluentActions.Invoking(() => DdpmSchedulerConfig.Load(path)).Should().Throw<ModelConfigException>().WithMessage("*num_train_timesteps*integer*");
             File.WriteAllText(path, "{ not json");
             FluentActions.Invoking(() => DdpmSchedulerConfig.Load(path)).Should().Throw<ModelConfigException>().WithMessage("*not valid JSON*");
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    [Theory]
+    [InlineData("epsilon", PredictionKind.Epsilon)]
+    [InlineData("sample", PredictionKind.Sample)]
+    [InlineData("v_prediction", PredictionKind.Velocity)]
+    public void DdpmSchedulerConfig_ReadsThePredictionType(string value, PredictionKind kind)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse($$"""{"prediction_type": "{{value}}"}""");
+        DdpmSchedulerConfig.Parse(doc.RootElement, "test").PredictionType.Should().Be(kind);
     }
 }

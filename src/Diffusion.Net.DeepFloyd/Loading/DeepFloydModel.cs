@@ -46,7 +46,13 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
     /// <inheritdoc />
     public IDiffusionProcess Process => Schedule;
 
-    /// <summary>The pipelines' sampler: DDPM with the config's variance (learned range), thresholding and clipping.</summary>
+    /// <summary>What the UNet predicts, from the scheduler config's <c>prediction_type</c> (ε for every published IF stage).</summary>
+    public PredictionKind OutputKind => SchedulerConfig.PredictionType;
+
+    /// <summary>
+    /// The pipelines' default sampler: DDPM with the config's variance (learned range), thresholding, clipping and
+    /// spacing. Any other sampler fits too; <c>SchedulerConfig.Configure(options)</c> gives it the config's thresholding.
+    /// </summary>
     public DdpmSampler Sampler { get; }
 
     /// <summary>Stage II's image-noising scheduler config, or null.</summary>
@@ -157,7 +163,7 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
         }
         var labels = IsSuperResolution ? ((ImageCondition)image!.Repeat((int)b)).NoiseLevel : null;
         var output = UNet.Forward(input, timesteps, text.Embeddings.to(dtype, sample.device), labels, text.AttentionMask);
-        var prediction = ModelPrediction.FromModelOutput(output.to(sample.dtype), UNet.Config.SampleChannels);
+        var prediction = ModelPrediction.FromModelOutput(output.to(sample.dtype), UNet.Config.SampleChannels, OutputKind);
         return prediction.MoveToOuter(scope);
     }
 

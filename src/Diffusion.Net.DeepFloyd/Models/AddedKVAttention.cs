@@ -9,7 +9,7 @@ namespace Diffusion.Net.DeepFloyd.Models;
 /// block's GroupNorm; scores are scaled by dh^(−½), computed in the working dtype and soft-maxed in float32; the
 /// output is added to the input.
 /// </summary>
-public sealed class AddedKVAttention : nn.Module
+internal sealed class AddedKVAttention : nn.Module
 {
     private readonly GroupNormLayer group_norm;
     private readonly GroupNormLayer norm_cross;

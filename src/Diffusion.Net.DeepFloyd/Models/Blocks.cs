@@ -7,7 +7,7 @@ namespace Diffusion.Net.DeepFloyd.Models;
 internal sealed record BlockSettings(long TembChannels, long Groups, double Eps, bool SkipTimeAct, double OutScale, long HeadDim, long CrossAttentionDim, WeightAllocation Allocation);
 
 /// <summary>A down block: resnets (each followed by an attention in the SimpleCrossAttn variant), then a down-resnet unless last.</summary>
-public sealed class IFDownBlock : nn.Module
+internal sealed class IFDownBlock : nn.Module
 {
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<AddedKVAttention>? attentions;
@@ -46,7 +46,7 @@ public sealed class IFDownBlock : nn.Module
 }
 
 /// <summary>The mid block: resnet → attention → resnet (with the mid-block scale factor).</summary>
-public sealed class IFMidBlock : nn.Module
+internal sealed class IFMidBlock : nn.Module
 {
     private readonly ModuleList<AddedKVAttention> attentions;
     private readonly ModuleList<ResnetBlock2D> resnets;
@@ -69,7 +69,7 @@ public sealed class IFMidBlock : nn.Module
 }
 
 /// <summary>An up block: each resnet takes cat([h, skip]) (the last skip first), optionally followed by attention; then an up-resnet unless last.</summary>
-public sealed class IFUpBlock : nn.Module
+internal sealed class IFUpBlock : nn.Module
 {
     private readonly ModuleList<AddedKVAttention>? attentions;
     private readonly ModuleList<ResnetBlock2D> resnets;

@@ -23,7 +23,7 @@ public sealed record WeightAllocation(Device Device, ScalarType DType)
 }
 
 /// <summary>y = x Wᵀ + b (PyTorch's nn.Linear, names weight/bias).</summary>
-public sealed class LinearLayer : nn.Module<Tensor, Tensor>
+internal sealed class LinearLayer : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
@@ -41,7 +41,7 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>A 2-D convolution (PyTorch's nn.Conv2d, names weight/bias).</summary>
-public sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
+internal sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
@@ -61,7 +61,7 @@ public sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>Group normalisation with affine parameters (PyTorch's nn.GroupNorm).</summary>
-public sealed class GroupNormLayer : nn.Module<Tensor, Tensor>
+internal sealed class GroupNormLayer : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
@@ -84,7 +84,7 @@ public sealed class GroupNormLayer : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>Layer normalisation over the last dimension with affine parameters (PyTorch's nn.LayerNorm).</summary>
-public sealed class LayerNormLayer : nn.Module<Tensor, Tensor>
+internal sealed class LayerNormLayer : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
@@ -106,7 +106,7 @@ public sealed class LayerNormLayer : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>A lookup table (PyTorch's nn.Embedding).</summary>
-public sealed class EmbeddingLayer : nn.Module<Tensor, Tensor>
+internal sealed class EmbeddingLayer : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
 

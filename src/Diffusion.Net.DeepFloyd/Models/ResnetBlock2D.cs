@@ -20,7 +20,7 @@ public enum Resample
 /// (GELU'd unless skip_time_act) projects to 2·C_out as scale and shift of norm2; GELU → conv2; a 1×1 shortcut when
 /// the widths differ; the sum is divided by the output scale factor.
 /// </summary>
-public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly GroupNormLayer norm1;
     private readonly Conv2dLayer conv1;

@@ -7,7 +7,7 @@ namespace Diffusion.Net.DeepFloyd.Models;
 /// diffusers' AttentionPooling: the pooled query is the mean over all tokens plus a learned positional vector, and it
 /// is itself one of the keys; q and k are each scaled by dh^(−1/4); the softmax runs in float32.
 /// </summary>
-public sealed class AttentionPooling : nn.Module<Tensor, Tensor>
+internal sealed class AttentionPooling : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter positional_embedding;
     private readonly LinearLayer k_proj;
@@ -48,7 +48,7 @@ public sealed class AttentionPooling : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>diffusers' TextTimeEmbedding ("addition_embed_type": "text"): LayerNorm → attention pooling → Linear → LayerNorm.</summary>
-public sealed class TextTimeEmbedding : nn.Module<Tensor, Tensor>
+internal sealed class TextTimeEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly LayerNormLayer norm1;
     private readonly AttentionPooling pool;

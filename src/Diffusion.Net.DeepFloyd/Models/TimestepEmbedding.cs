@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.DeepFloyd.Models;
 
 /// <summary>diffusers' TimestepEmbedding: linear_1 → GELU → linear_2.</summary>
-public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
+internal sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly LinearLayer linear_1;
     private readonly LinearLayer linear_2;

@@ -6,7 +6,7 @@ namespace Diffusion.Net.DeepFloyd.Models;
 /// diffusers' sinusoidal timestep embedding (<c>Timesteps</c>, no weights): freq_k = exp(−ln(10000)·k/(half − shift)),
 /// [sin(t·freq), cos(t·freq)], halves swapped when flip_sin_to_cos; computed in float32.
 /// </summary>
-public static class TimestepProjection
+internal static class TimestepProjection
 {
     /// <summary>Embeds integer (or float) timesteps [B] into [B, dim] float32.</summary>
     public static Tensor Embed(Tensor timesteps, int dim, bool flipSinToCos, double freqShift)

@@ -1,3 +1,4 @@
+using Diffusion.Net.Sampling;
 using Diffusion.Net.Schedules;
 
 namespace Diffusion.Net.DeepFloyd.Pipelines;
@@ -10,6 +11,13 @@ public sealed record IFGenerationOptions
 
     /// <summary>An explicit timestep list (e.g. a preset such as fast27, or CS180's strided list); overrides <see cref="Steps"/>.</summary>
     public TimestepSequence? Timesteps { get; init; }
+
+    /// <summary>
+    /// The sampler (default: the stage's DDPM from its scheduler config). DPM-Solver++(2M) at 20–25 steps is how diffusers
+    /// users run IF: <c>new DpmSolverSampler(stage1.SchedulerConfig.Configure(new DpmSolverOptions()))</c> keeps the
+    /// config's dynamic thresholding.
+    /// </summary>
+    public ISampler? Sampler { get; init; }
 
     /// <summary>CFG scale; guidance is on only when it exceeds 1, as in diffusers.</summary>
     public double GuidanceScale { get; init; } = 7.0;
@@ -45,6 +53,9 @@ public sealed record IFSuperResolutionOptions
 
     /// <summary>An explicit timestep list; overrides <see cref="Steps"/>.</summary>
     public TimestepSequence? Timesteps { get; init; }
+
+    /// <summary>The sampler (default: the stage's DDPM from its scheduler config); see <see cref="IFGenerationOptions.Sampler"/>.</summary>
+    public ISampler? Sampler { get; init; }
 
     /// <summary>CFG scale (default 4).</summary>
     public double GuidanceScale { get; init; } = 4.0;

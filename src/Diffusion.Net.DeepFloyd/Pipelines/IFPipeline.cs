@@ -10,7 +10,8 @@ namespace Diffusion.Net.DeepFloyd.Pipelines;
 /// Text → 64×64 with DeepFloyd IF stage I, with diffusers' IFPipeline semantics: the initial noise is the
 /// generator's first draw, then one draw per step with t &gt; 0; with CFG the batch is [negative; positive], only ε
 /// is guided and the variance comes from the conditional half; the scheduler step uses the learned-range variance and
-/// dynamic thresholding of <c>scheduler_config.json</c>; every timestep, including the last, is stepped.
+/// dynamic thresholding of <c>scheduler_config.json</c>; every timestep, including the last, is stepped. Any other
+/// sampler can take the DDPM's place (<see cref="IFGenerationOptions.Sampler"/>); it reads the ε half of the 6-channel output.
 /// </summary>
 public sealed class IFPipeline(DeepFloydModel stage1)
 {
@@ -27,10 +28,9 @@ public sealed class IFPipeline(DeepFloydModel stage1)
         int size = options.Size ?? _stage1.SampleSize;
         var positive = Repeat(prompts, options.ImagesPerPrompt);
         int batch = (int)positive.Embeddings.shape[0];
-        var timesteps = options.Timesteps?.ThroughLast() ?? _stage1.SchedulerConfig.CreateTimesteps(options.Steps);
-        var pipeline = DiffusionPipeline.FromNoise(batch, _stage1.UNet.Config.SampleChannels, size, size)
-            .Denoise(_stage1, timesteps, positive)
-            .WithSampler(_stage1.Sampler)
+        var start = DiffusionPipeline.FromNoise(batch, _stage1.UNet.Config.SampleChannels, size, size);
+        var pipeline = (options.Timesteps is { } timesteps ? start.Denoise(_stage1, timesteps.ThroughLast(), positive) : start.Denoise(_stage1, options.Steps, positive))
+            .WithSampler(options.Sampler ?? _stage1.Sampler)
             .WithGuidance(options.GuidanceScale > 1 ? Guide.ClassifierFree(options.GuidanceScale, negative) : Guide.None);
         return options.CaptureEvery > 0 ? pipeline.CaptureTrajectory(options.CaptureEvery) : pipeline;
     }

@@ -35,7 +35,6 @@ public sealed class IFSuperResolutionPipeline(DeepFloydModel stage2)
         long b = image.shape[0];
         if (prompts.BatchSize is { } pb && pb != 1 && pb != b) throw new ArgumentException($"{pb} prompts for {b} images.", nameof(prompts));
         int size = _stage2.SampleSize;
-        var timesteps = options.Timesteps?.ThroughLast() ?? _stage2.SchedulerConfig.CreateTimesteps(options.Steps);
 
         using var generator = new Generator((ulong)options.Seed, CPU);
         var noise = new GeneratorNoiseSource(generator);
@@ -48,9 +47,9 @@ public sealed class IFSuperResolutionPipeline(DeepFloydModel stage2)
         var imageCondition = new ImageCondition(noised, level);
         var positive = Condition.Combine(prompts.Repeat((int)b), imageCondition);
         var negativeCombined = Condition.Combine(negative.Repeat((int)b), imageCondition);
-        var pipeline = DiffusionPipeline.From(x)
-            .Denoise(_stage2, timesteps, positive)
-            .WithSampler(_stage2.Sampler)
+        var start = DiffusionPipeline.FromNoise(x);
+        var pipeline = (options.Timesteps is { } timesteps ? start.Denoise(_stage2, timesteps.ThroughLast(), positive) : start.Denoise(_stage2, options.Steps, positive))
+            .WithSampler(options.Sampler ?? _stage2.Sampler)
             .WithGuidance(options.GuidanceScale > 1 ? Guide.ClassifierFree(options.GuidanceScale, negativeCombined) : Guide.None);
         // The same generator continues: the per-step draws follow the two above, as in diffusers.
         return pipeline.Run(new DiffusionRunOptions { Seed = options.Seed, NoiseSource = noise }, progress, cancellationToken);

@@ -11,7 +11,7 @@ namespace Diffusion.Net.DeepFloyd.Prompts;
 /// rebuild functions, typed storages). Anything else — another global, a legacy non-zip file, storage views out of
 /// bounds — is refused with a typed exception naming the problem.
 /// </summary>
-public static class TorchPickleReader
+internal static class TorchPickleReader
 {
     private const long MaxPickleBytes = 64L * 1024 * 1024;
     private const long MaxTotalStorageBytes = 32L * 1024 * 1024 * 1024;

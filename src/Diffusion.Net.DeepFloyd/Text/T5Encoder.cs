@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.DeepFloyd.Text;
 
 /// <summary>T5's RMSNorm (weight only, no mean subtraction): h · rsqrt(mean(h²) + ε) in float32, then cast to the weight dtype.</summary>
-public sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
+internal sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly double _eps;
@@ -29,7 +29,7 @@ public sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>T5 self-attention: no 1/√d scaling, relative position bias (owned by layer 0 only, shared by the others).</summary>
-public sealed class T5Attention : nn.Module
+internal sealed class T5Attention : nn.Module
 {
     private readonly LinearLayer q;
     private readonly LinearLayer k;
@@ -92,7 +92,7 @@ public sealed class T5Attention : nn.Module
 }
 
 /// <summary>The first sub-layer of a T5 block: pre-norm self-attention with a residual.</summary>
-public sealed class T5LayerSelfAttention : nn.Module
+internal sealed class T5LayerSelfAttention : nn.Module
 {
     private readonly T5Attention SelfAttention;
     private readonly T5LayerNorm layer_norm;
@@ -111,7 +111,7 @@ public sealed class T5LayerSelfAttention : nn.Module
 }
 
 /// <summary>T5 v1.1's gated-GELU feed-forward: gelu_tanh(x W0ᵀ) ⊙ (x W1ᵀ), then Woᵀ.</summary>
-public sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
+internal sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
 {
     private readonly LinearLayer wi_0;
     private readonly LinearLayer wi_1;
@@ -138,7 +138,7 @@ public sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>The second sub-layer of a T5 block: pre-norm feed-forward with a residual.</summary>
-public sealed class T5LayerFF : nn.Module
+internal sealed class T5LayerFF : nn.Module
 {
     private readonly T5DenseGatedActDense DenseReluDense;
     private readonly T5LayerNorm layer_norm;
@@ -155,7 +155,7 @@ public sealed class T5LayerFF : nn.Module
 }
 
 /// <summary>One T5 encoder block: self-attention, then feed-forward.</summary>
-public sealed class T5Block : nn.Module
+internal sealed class T5Block : nn.Module
 {
     private readonly ModuleList<nn.Module> layer;
 
@@ -176,7 +176,7 @@ public sealed class T5Block : nn.Module
 }
 
 /// <summary>The encoder stack: embeddings (tied to <c>shared</c>), blocks, final RMSNorm.</summary>
-public sealed class T5Stack : nn.Module
+internal sealed class T5Stack : nn.Module
 {
     private readonly EmbeddingLayer embed_tokens;
     private readonly ModuleList<T5Block> block;

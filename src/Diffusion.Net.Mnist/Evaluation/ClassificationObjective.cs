@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.Mnist.Evaluation;
 
 /// <summary>Cross-entropy of a classifier's logits against the batch labels.</summary>
-public sealed class ClassificationObjective(Func<Tensor, Tensor> logits) : ITrainingObjective
+internal sealed class ClassificationObjective(Func<Tensor, Tensor> logits) : ITrainingObjective
 {
     /// <inheritdoc />
     public string Name => "cross-entropy";

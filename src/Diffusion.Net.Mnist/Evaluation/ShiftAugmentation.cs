@@ -7,7 +7,7 @@ namespace Diffusion.Net.Mnist.Evaluation;
 /// Training data with random translations of up to ±<see cref="MaxShift"/> pixels (zero padding, then a random crop),
 /// drawn from its own seeded generator. It lifts the small evaluation classifier safely above 99% test accuracy.
 /// </summary>
-public sealed class ShiftAugmentation : ITrainingData, IDisposable
+internal sealed class ShiftAugmentation : ITrainingData, IDisposable
 {
     private readonly ITrainingData _inner;
     private readonly Generator _generator;

@@ -8,7 +8,7 @@ namespace Diffusion.Net.Mnist.Models;
 // (tools/pytorch_reference/cs180_unets.py), so checkpoints load in Python and back.
 
 /// <summary>A convolution (plain or transposed) → BatchNorm2d → GELU: the shape shared by blocks (1), (2), (3) and (5).</summary>
-public abstract class ConvNormGelu : Module<Tensor, Tensor>
+internal abstract class ConvNormGelu : Module<Tensor, Tensor>
 {
     private protected readonly Module<Tensor, Tensor> conv;
     private protected readonly BatchNorm2d norm;
@@ -32,19 +32,19 @@ public abstract class ConvNormGelu : Module<Tensor, Tensor>
 }
 
 /// <summary>(1) Conv: Conv2d(k=3, s=1, p=1) → BatchNorm2d → GELU; H×W unchanged.</summary>
-public sealed class Conv(long inChannels, long outChannels)
+internal sealed class Conv(long inChannels, long outChannels)
     : ConvNormGelu(nameof(Conv), Conv2d(inChannels, outChannels, 3, stride: 1, padding: 1), outChannels);
 
 /// <summary>(2) DownConv: Conv2d(k=3, s=2, p=1) → BatchNorm2d → GELU; H, W halved.</summary>
-public sealed class DownConv(long inChannels, long outChannels)
+internal sealed class DownConv(long inChannels, long outChannels)
     : ConvNormGelu(nameof(DownConv), Conv2d(inChannels, outChannels, 3, stride: 2, padding: 1), outChannels);
 
 /// <summary>(3) UpConv: ConvTranspose2d(k=4, s=2, p=1) → BatchNorm2d → GELU; H, W doubled.</summary>
-public sealed class UpConv(long inChannels, long outChannels)
+internal sealed class UpConv(long inChannels, long outChannels)
     : ConvNormGelu(nameof(UpConv), ConvTranspose2d(inChannels, outChannels, 4, stride: 2, padding: 1), outChannels);
 
 /// <summary>(4) Flatten: AvgPool2d(7) → GELU (no convolution, no normalisation): D×7×7 → D×1×1.</summary>
-public sealed class Flatten : Module<Tensor, Tensor>
+internal sealed class Flatten : Module<Tensor, Tensor>
 {
     /// <summary>Creates the block.</summary>
     public Flatten() : base(nameof(Flatten)) { }
@@ -54,11 +54,11 @@ public sealed class Flatten : Module<Tensor, Tensor>
 }
 
 /// <summary>(5) Unflatten: ConvTranspose2d(k=7, s=7, p=0) → BatchNorm2d → GELU: D×1×1 → D×7×7.</summary>
-public sealed class Unflatten(long channels)
+internal sealed class Unflatten(long channels)
     : ConvNormGelu(nameof(Unflatten), ConvTranspose2d(channels, channels, 7, stride: 7, padding: 0), channels);
 
 /// <summary>(7) ConvBlock: Conv(in → out) → Conv(out → out).</summary>
-public sealed class ConvBlock : Module<Tensor, Tensor>
+internal sealed class ConvBlock : Module<Tensor, Tensor>
 {
     private readonly Conv conv1;
     private readonly Conv conv2;
@@ -76,7 +76,7 @@ public sealed class ConvBlock : Module<Tensor, Tensor>
 }
 
 /// <summary>(8) DownBlock: DownConv(in → out) → ConvBlock(out → out).</summary>
-public sealed class DownBlock : Module<Tensor, Tensor>
+internal sealed class DownBlock : Module<Tensor, Tensor>
 {
     private readonly DownConv down;
     private readonly ConvBlock block;
@@ -94,7 +94,7 @@ public sealed class DownBlock : Module<Tensor, Tensor>
 }
 
 /// <summary>(9) UpBlock: UpConv(in → out) → ConvBlock(out → out).</summary>
-public sealed class UpBlock : Module<Tensor, Tensor>
+internal sealed class UpBlock : Module<Tensor, Tensor>
 {
     private readonly UpConv up;
     private readonly ConvBlock block;
@@ -112,7 +112,7 @@ public sealed class UpBlock : Module<Tensor, Tensor>
 }
 
 /// <summary>(10) FCBlock: Linear(F_in → F_out) → GELU → Linear(F_out → F_out) (no final activation).</summary>
-public sealed class FCBlock : Module<Tensor, Tensor>
+internal sealed class FCBlock : Module<Tensor, Tensor>
 {
     private readonly Linear fc1;
     private readonly Linear fc2;

@@ -1,6 +1,7 @@
 using Diffusion.Net.Guidance;
 using Diffusion.Net.Imaging;
 using Diffusion.Net.Mnist.Models;
+using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
 using Diffusion.Net.Pipelines;
 using Diffusion.Net.Prediction;

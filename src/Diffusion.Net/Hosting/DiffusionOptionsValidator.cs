@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.Hosting;
 
 /// <summary>Validates <see cref="DiffusionOptions"/> at start, naming every bad value.</summary>
-public sealed class DiffusionOptionsValidator : IValidateOptions<DiffusionOptions>
+internal sealed class DiffusionOptionsValidator : IValidateOptions<DiffusionOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, DiffusionOptions options)

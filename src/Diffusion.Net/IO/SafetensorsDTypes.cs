@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.IO;
 
 /// <summary>The mapping between safetensors dtype names and TorchSharp scalar types.</summary>
-public static class SafetensorsDTypes
+internal static class SafetensorsDTypes
 {
     private static readonly (string Name, ScalarType Type, int Size)[] Table =
     [

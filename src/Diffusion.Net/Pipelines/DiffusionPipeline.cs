@@ -56,6 +56,12 @@ public sealed class DiffusionPipeline
     public static DiffusionPipeline FromNoise(long batch, long channels, long height, long width)
         => Start(new NoiseSourceLink([batch, channels, height, width]));
 
+    /// <summary>
+    /// Starts from a standard normal draw the caller made ([B, C, H, W]; copied at run time), e.g. to continue a generator
+    /// the caller has already drawn from. Samplers treat it as pure noise, as <see cref="FromNoise(long, long, long, long)"/>.
+    /// </summary>
+    public static DiffusionPipeline FromNoise(Tensor noise) => Start(new ImageSourceLink(noise, pureNoise: true));
+
     /// <summary>Starts from an image tensor ([B, C, H, W] or [C, H, W], in the model's range; copied at run time).</summary>
     public static DiffusionPipeline From(Tensor image) => Start(new ImageSourceLink(image));
 
@@ -191,7 +197,7 @@ public sealed class DiffusionPipeline
                 var next = link.Execute(state, context);
                 if (!ReferenceEquals(next, state)) state?.Dispose();
                 state = next;
-                context.StateIsPureNoise = link is NoiseSourceLink;
+                context.StateIsPureNoise = link.ProducesPureNoise;
             }
             return new DiffusionResult(state!, context.Frames.ToList(), context.Elapsed, options.Seed);
         }

@@ -17,6 +17,9 @@ internal interface IPipelineLink
     /// </summary>
     long[] ValidateShape(long[]? input, PipelineSettings settings);
 
+    /// <summary>Whether the link's output is a pure standard normal draw (the state a sampler scales by its initial noise σ).</summary>
+    bool ProducesPureNoise => false;
+
     /// <summary>The sampler steps this link takes with <paramref name="settings"/> (0 for sources and transforms).</summary>
     int SamplerSteps(PipelineSettings settings);
 

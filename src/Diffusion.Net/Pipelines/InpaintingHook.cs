@@ -10,7 +10,7 @@ namespace Diffusion.Net.Pipelines;
 /// itself. α and σ are the process's (√ᾱ_t and √(1 − ᾱ_t) for DDPM, 1 − σ and σ for rectified flow, so the replacement
 /// is (1 − t)·ε + t·x_orig in CS180's flow notation), in the sampler's scaling of the state.
 /// </summary>
-public sealed class InpaintingHook : IStepHook
+internal sealed class InpaintingHook : IStepHook
 {
     /// <summary>Creates the hook. The tensors are not owned and must outlive the runs that use the hook.</summary>
     /// <param name="original">x_orig, [B or 1, C, H, W], in the model's range.</param>

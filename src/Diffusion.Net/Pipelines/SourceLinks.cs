@@ -17,6 +17,8 @@ internal sealed class NoiseSourceLink : IPipelineLink
 
     public string Description => $"noise [{Guard.Shape(_shape)}]";
 
+    public bool ProducesPureNoise => true;
+
     public int SamplerSteps(PipelineSettings settings) => 0;
 
     public long[] ValidateShape(long[]? input, PipelineSettings settings)
@@ -25,20 +27,26 @@ internal sealed class NoiseSourceLink : IPipelineLink
     public Tensor Execute(Tensor? state, PipelineRunContext context) => context.Noise.Next(_shape, context.DType, context.Device);
 }
 
-/// <summary>Starts a run from a given image tensor (copied; the caller keeps ownership of the original).</summary>
+/// <summary>
+/// Starts a run from a given tensor (copied; the caller keeps ownership of the original): an image, or a standard normal
+/// draw the caller made (diffusers' <c>latents=</c>), which samplers then treat as pure noise.
+/// </summary>
 internal sealed class ImageSourceLink : IPipelineLink
 {
     private readonly Tensor _image;
 
-    public ImageSourceLink(Tensor image)
+    public ImageSourceLink(Tensor image, bool pureNoise = false)
     {
+        ProducesPureNoise = pureNoise;
         ArgumentNullException.ThrowIfNull(image);
         if (image.dim() is not (3 or 4)) throw new ArgumentException($"An image must be [B, C, H, W] or [C, H, W]; got [{Guard.Shape(image.shape)}].", nameof(image));
         if (!image.is_floating_point()) throw new ArgumentException($"An image must be floating point; got {image.dtype}.", nameof(image));
         _image = image;
     }
 
-    public string Description => $"image [{Guard.Shape(_image.shape)}]";
+    public string Description => $"{(ProducesPureNoise ? "noise" : "image")} [{Guard.Shape(_image.shape)}]";
+
+    public bool ProducesPureNoise { get; }
 
     public int SamplerSteps(PipelineSettings settings) => 0;
 

@@ -5,10 +5,11 @@ namespace Diffusion.Net.Prediction;
 
 /// <summary>
 /// The exact minimum-error noise predictor for a finite dataset {x_k} (a model that has memorised its data), on any
-/// process x = α·x_0 + σ·ε: E[x_0 | x] = Σ_k w_k x_k with w = softmax_k(−‖x − α x_k‖² / (2σ²)), and
-/// ε̂ = (x − α E[x_0 | x]) / σ (for a discrete schedule α = √ᾱ_t, σ = √(1 − ᾱ_t)). With class labels, the sum runs over
-/// that class's items (label −1: all items). It needs no training, so every technique of the library can be run and
-/// checked against it; sampling from noise reproduces one of the dataset's images.
+/// process x = α·x_0 + σ·ε: it predicts x̂_0 = E[x_0 | x] = Σ_k w_k x_k with w = softmax_k(−‖x − α x_k‖² / (2σ²))
+/// (for a discrete schedule α = √ᾱ_t, σ = √(1 − ᾱ_t)), which is defined at every level, pure noise and clean data
+/// included. With class labels, the sum runs over that class's items (label −1: all items). It needs no training, so
+/// every technique of the library can be run and checked against it; sampling from noise reproduces one of the
+/// dataset's images.
 /// </summary>
 public sealed class EmpiricalOptimalPredictor : IDiffusionModel
 {
@@ -29,6 +30,9 @@ public sealed class EmpiricalOptimalPredictor : IDiffusionModel
 
     /// <inheritdoc />
     public IDiffusionProcess Process { get; }
+
+    /// <summary>The predictor answers with x̂_0 (<see cref="PredictionKind.Sample"/>).</summary>
+    public PredictionKind OutputKind => PredictionKind.Sample;
 
     /// <summary>The dataset.</summary>
     public Tensor Data { get; }
@@ -70,7 +74,6 @@ public sealed class EmpiricalOptimalPredictor : IDiffusionModel
         }
         var weights = logits.softmax(1);
         var expected = weights.matmul(data);
-        var eps = (x - alpha * expected) / sigma;
-        return new ModelPrediction(eps.reshape(sample.shape).to(sample.dtype)).MoveToOuter(scope);
+        return new ModelPrediction(expected.reshape(sample.shape).to(sample.dtype), PredictionKind.Sample).MoveToOuter(scope);
     }
 }

@@ -29,6 +29,17 @@ public static class PredictionConversion
             throw new ArgumentException($"A v-prediction model needs a variance-preserving process; it was given {process} ({process.Kind}).", nameof(kind));
     }
 
+    /// <summary>
+    /// Throws unless an output of <paramref name="kind"/> can be turned into x̂_0 at <paramref name="level"/>: an ε prediction
+    /// says nothing about x_0 where α = 0 (rectified flow's pure noise, σ = 1).
+    /// </summary>
+    /// <exception cref="ArgumentException">The level is singular for the kind.</exception>
+    public static void CheckReadable(PredictionKind kind, NoiseLevel level)
+    {
+        if (kind == PredictionKind.Epsilon && level.Alpha == 0)
+            throw new ArgumentException($"An ε-prediction model cannot be read at {level}: α = 0 there, so x̂_0 = (x − σ ε̂)/α is undefined. Start the schedule below pure noise, or use a model that predicts the flow velocity or x̂_0.", nameof(level));
+    }
+
     /// <summary>The prediction as <paramref name="to"/> for the sample it was made from (a new tensor).</summary>
     /// <exception cref="InvalidOperationException">The conversion divides by a zero scale (x̂_0 → ε̂ on clean data).</exception>
     public static Tensor Convert(ModelPrediction prediction, PredictionKind to, Tensor sample, NoiseLevel level)

@@ -37,7 +37,7 @@ public sealed class DdimSampler : ISampler
 
     /// <inheritdoc />
     public SigmaSchedule CreateSchedule(IDiffusionProcess process, int steps)
-        => DiscreteTimesteps.Create(process, steps, Options, nameof(DdimSampler));
+        => DiscreteTimesteps.Create(process, steps, Options, "DDIM");
 
     /// <inheritdoc />
     public void Validate(SigmaSchedule schedule, PredictionKind kind) => DiscreteTimesteps.Check(schedule, kind, "DDIM");

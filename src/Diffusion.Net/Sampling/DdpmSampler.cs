@@ -28,7 +28,7 @@ public sealed class DdpmSampler : ISampler
 
     /// <inheritdoc />
     public SigmaSchedule CreateSchedule(IDiffusionProcess process, int steps)
-        => DiscreteTimesteps.Create(process, steps, Options, nameof(DdpmSampler));
+        => DiscreteTimesteps.Create(process, steps, Options, "DDPM");
 
     /// <inheritdoc />
     public void Validate(SigmaSchedule schedule, PredictionKind kind)

@@ -37,6 +37,7 @@ public sealed class DpmSolverSampler : ISampler
     {
         ArgumentNullException.ThrowIfNull(schedule);
         PredictionConversion.CheckFits(kind, schedule.Process);
+        PredictionConversion.CheckReadable(kind, schedule.First);
         if (schedule.StepCount < Options.Order)
             throw new ArgumentException($"DPM-Solver of order {Options.Order} needs at least {Options.Order} steps; the schedule has {schedule.StepCount}. Lower the order or take more steps.", nameof(schedule));
         if (Options.Algorithm == DpmSolverAlgorithm.DpmSolver && schedule.EndsClean)

@@ -82,7 +82,8 @@ public sealed class SigmaSchedule
         ArgumentNullException.ThrowIfNull(timesteps);
         if (process is INoiseSchedule schedule) timesteps.Validate(schedule.Length);
         var levels = timesteps.Values.Select(t => process.At(t)).ToList();
-        if (timesteps.StepFromLast) levels.Add(process.At(process.CleanTimestep));
+        // On rectified flow timestep 0 is already clean data: a sequence that ends there has reached it.
+        if (timesteps.StepFromLast && !levels[^1].IsClean) levels.Add(process.At(process.CleanTimestep));
         return new SigmaSchedule(process, levels);
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Diffusion.Net.IO;
+using Diffusion.Net.Prediction;
 using Diffusion.Net.Sampling;
 
 namespace Diffusion.Net.Schedules;
@@ -50,6 +51,9 @@ public sealed record DdpmSchedulerConfig
     /// <summary>Added to leading timesteps.</summary>
     public int StepsOffset { get; init; }
 
+    /// <summary>What the model predicts (<c>prediction_type</c>: epsilon, sample or v_prediction).</summary>
+    public PredictionKind PredictionType { get; init; } = PredictionKind.Epsilon;
+
     /// <summary>Reads and validates a config file.</summary>
     /// <exception cref="FileNotFoundException">The file is missing.</exception>
     /// <exception cref="ModelConfigException">The JSON is invalid or has an unsupported value.</exception>
@@ -84,7 +88,16 @@ public sealed record DdpmSchedulerConfig
                     break;
                 case "variance_type": c = c with { VarianceType = Str(source, p) }; break;
                 case "prediction_type":
-                    if (Str(source, p) != "epsilon") throw new ModelConfigException(source, p.Name, $"'{v}' is not supported; only \"epsilon\" prediction is implemented");
+                    c = c with
+                    {
+                        PredictionType = Str(source, p) switch
+                        {
+                            "epsilon" => PredictionKind.Epsilon,
+                            "sample" => PredictionKind.Sample,
+                            "v_prediction" => PredictionKind.Velocity,
+                            var other => throw new ModelConfigException(source, p.Name, $"'{other}' is not supported (epsilon, sample, v_prediction)"),
+                        },
+                    };
                     break;
                 case "thresholding": c = c with { Thresholding = Bool(source, p) }; break;
                 case "dynamic_thresholding_ratio": c = c with { DynamicThresholdingRatio = Num(source, p) }; break;
@@ -133,16 +146,32 @@ public sealed record DdpmSchedulerConfig
             _ => NoiseSchedules.SquaredCosCapV2(NumTrainTimesteps, 0.999, SchedulePrecision.PyTorchFloat32),
         };
 
-    /// <summary>The DDPM sampler this config describes (variance, thresholding, clipping).</summary>
-    public DdpmSampler CreateSampler() => new(new DdpmSamplerOptions
+    /// <summary>The DDPM sampler this config describes (variance, thresholding, clipping, spacing).</summary>
+    public DdpmSampler CreateSampler() => new(Configure(new DdpmSamplerOptions
     {
         Variance = VarianceType switch { "fixed_large" => DdpmVariance.FixedLarge, "learned_range" => DdpmVariance.LearnedRange, _ => DdpmVariance.FixedSmall },
-        Thresholding = Thresholding,
-        ThresholdingRatio = DynamicThresholdingRatio,
-        SampleMaxValue = SampleMaxValue,
-        ClipSample = ClipSample,
-        ClipSampleRange = ClipSampleRange,
-    });
+    }));
+
+    /// <summary>
+    /// <paramref name="options"/> with this config's keys that every sampler shares (thresholding, its ratio and clamp,
+    /// clipping, timestep spacing, steps offset), as diffusers' <c>OtherScheduler.from_config(pipe.scheduler.config)</c>
+    /// carries them over: e.g. <c>new DpmSolverSampler(stage1.SchedulerConfig.Configure(new DpmSolverOptions()))</c> is
+    /// DPM-Solver++(2M) with DeepFloyd IF's dynamic thresholding.
+    /// </summary>
+    public TOptions Configure<TOptions>(TOptions options) where TOptions : SamplerOptions
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options with
+        {
+            Thresholding = Thresholding,
+            ThresholdingRatio = DynamicThresholdingRatio,
+            SampleMaxValue = SampleMaxValue,
+            ClipSample = ClipSample,
+            ClipSampleRange = ClipSampleRange,
+            Spacing = TimestepSpacing switch { "linspace" => Sampling.TimestepSpacing.Linspace, "trailing" => Sampling.TimestepSpacing.Trailing, _ => Sampling.TimestepSpacing.Leading },
+            StepsOffset = StepsOffset,
+        };
+    }
 
     /// <summary><c>set_timesteps(n)</c> with this config's spacing.</summary>
     public TimestepSequence CreateTimesteps(int inferenceSteps) => TimestepSpacing switch

@@ -9,7 +9,7 @@ namespace Diffusion.Net.Views;
 /// (no blur) and a missing σ_high means 0. So low-pass = (σ, none), high-pass = (none, σ) and, for a decreasing
 /// list of σ, adjacent bands telescope: their sum is the identity.
 /// </summary>
-public sealed class FrequencyBandView : IView
+internal sealed class FrequencyBandView : IView
 {
     /// <summary>Creates the band; see the type's remarks.</summary>
     /// <param name="kernelSize">The odd Gaussian kernel size (CS180: 33).</param>

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.Views;
 
 /// <summary>The identity view.</summary>
-public sealed class IdentityView : IView
+internal sealed class IdentityView : IView
 {
     /// <inheritdoc />
     public string Name => "identity";
@@ -23,7 +23,7 @@ public sealed class IdentityView : IView
 }
 
 /// <summary>Flip upside down (along the height axis): CS180's anagram view (§1.8). Its own inverse.</summary>
-public sealed class FlipVerticalView : IView
+internal sealed class FlipVerticalView : IView
 {
     /// <inheritdoc />
     public string Name => "flip vertical";
@@ -36,7 +36,7 @@ public sealed class FlipVerticalView : IView
 }
 
 /// <summary>Mirror left-right (along the width axis). Its own inverse.</summary>
-public sealed class FlipHorizontalView : IView
+internal sealed class FlipHorizontalView : IView
 {
     /// <inheritdoc />
     public string Name => "flip horizontal";
@@ -49,7 +49,7 @@ public sealed class FlipHorizontalView : IView
 }
 
 /// <summary>Rotation by a multiple of 90° counter-clockwise (torch.rot90 on H, W); 90° and 270° need square images.</summary>
-public sealed class RotationView : IView
+internal sealed class RotationView : IView
 {
     /// <summary>Creates the view.</summary>
     /// <param name="degrees">90, 180 or 270.</param>
@@ -81,7 +81,7 @@ public sealed class RotationView : IView
 }
 
 /// <summary>Negation (x ↦ −x): a colour-inversion anagram. Variances are unsigned and pass unchanged.</summary>
-public sealed class NegateView : IView
+internal sealed class NegateView : IView
 {
     /// <inheritdoc />
     public string Name => "negate";
@@ -97,7 +97,7 @@ public sealed class NegateView : IView
 /// A jigsaw-like view: the image is cut into square patches on a grid, and patch i of the view is patch
 /// <c>permutation[i]</c> of the sample (row-major patch order). The inverse applies the inverse permutation.
 /// </summary>
-public sealed class PatchPermutationView : IView
+internal sealed class PatchPermutationView : IView
 {
     private readonly int[] _permutation;
     private readonly int[] _inverse;

@@ -6,9 +6,9 @@ using Diffusion.Net.Sampling;
 using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
-namespace Diffusion.Net.Mnist.Training;
+namespace Diffusion.Net.Mnist.Sampling;
 
-/// <summary>CS180 Part B sampling through the core pipeline (Algorithms B.2 and B.4).</summary>
+/// <summary>CS180 Part B sampling through the core pipeline: Algorithms B.2 and B.4, or any <see cref="MnistSampler"/>.</summary>
 public static class MnistSampling
 {
     /// <summary>
@@ -19,15 +19,16 @@ public static class MnistSampling
     public static DdpmSampler Sampler(bool clipToDataRange = true)
         => new(new DdpmSamplerOptions { Variance = DdpmVariance.FixedLarge, DataRange = clipToDataRange ? (0, 1) : null });
 
-    /// <summary>Algorithm B.2: pure noise, then t = T … 1 with the DDPM step and √β_t z (z = 0 at the last step).</summary>
-    public static DiffusionPipeline TimeConditioned(TimeConditionalUNet model, int count, bool clipToDataRange = true)
+    /// <summary>
+    /// Algorithm B.2: pure noise, then t = T … 1 with the DDPM step and √β_t z (z = 0 at the last step); with
+    /// <paramref name="sampler"/>, that sampler's grid instead.
+    /// </summary>
+    public static DiffusionPipeline TimeConditioned(TimeConditionalUNet model, int count, bool clipToDataRange = true, MnistSampler? sampler = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         model.eval();
-        return DiffusionPipeline.FromNoise(count, model.InChannels, 28, 28)
-            .Denoise(model, Timesteps.All(model.Schedule.Length), Condition.None)
-            .WithSampler(Sampler(clipToDataRange));
+        return Denoise(DiffusionPipeline.FromNoise(count, model.InChannels, 28, 28), model, Condition.None, sampler ?? MnistSampler.Ddpm(clipToDataRange));
     }
 
     /// <summary>
@@ -36,9 +37,12 @@ public static class MnistSampling
     /// conditional prediction alone lays out the digit, which keeps more of the real digits' variety of shapes and stroke widths
     /// that γ = 5 applied from pure noise flattens (measured in docs/results-mnist.md).
     /// </summary>
-    public static (long Min, long Max) LimitedGuidanceInterval { get; } = (0, 150);
+    public static (double Min, double Max) LimitedGuidanceInterval { get; } = (0, 150);
 
-    /// <summary>Algorithm B.4: B.2 with classifier-free guidance ε_u + γ(ε_c − ε_u) toward <paramref name="digits"/> (CS180: γ = 5).</summary>
+    /// <summary>
+    /// Algorithm B.4: B.2 with classifier-free guidance ε_u + γ(ε_c − ε_u) toward <paramref name="digits"/> (CS180: γ = 5);
+    /// with <paramref name="sampler"/>, that sampler's grid instead of all 300 DDPM steps.
+    /// </summary>
     /// <param name="model">The class-conditioned UNet.</param>
     /// <param name="digits">One requested digit per sample.</param>
     /// <param name="guidanceScale">γ.</param>
@@ -47,7 +51,9 @@ public static class MnistSampling
     /// When set, γ applies only at timesteps in this inclusive range and the conditional prediction elsewhere
     /// (<see cref="IntervalGuidance"/>, e.g. <see cref="LimitedGuidanceInterval"/>); null guides every step, as B.4 does.
     /// </param>
-    public static DiffusionPipeline ClassConditioned(ClassConditionalUNet model, IReadOnlyList<int> digits, double guidanceScale = 5.0, bool clipToDataRange = true, (long Min, long Max)? guidanceInterval = null)
+    /// <param name="sampler">The sampler and its steps (default: B.4's DDPM at every timestep).</param>
+    public static DiffusionPipeline ClassConditioned(ClassConditionalUNet model, IReadOnlyList<int> digits, double guidanceScale = 5.0, bool clipToDataRange = true,
+        (double Min, double Max)? guidanceInterval = null, MnistSampler? sampler = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(digits);
@@ -55,10 +61,8 @@ public static class MnistSampling
         var condition = Condition.Classes(digits.ToArray());
         condition.Validate(model.Classes);
         model.eval();
-        return DiffusionPipeline.FromNoise(digits.Count, model.InChannels, 28, 28)
-            .Denoise(model, Timesteps.All(model.Schedule.Length), condition)
-            .WithGuidance(guidanceInterval is { } interval ? Guide.ClassifierFree(guidanceScale).Within(interval.Min, interval.Max) : Guide.ClassifierFree(guidanceScale))
-            .WithSampler(Sampler(clipToDataRange));
+        return Denoise(DiffusionPipeline.FromNoise(digits.Count, model.InChannels, 28, 28), model, condition, sampler ?? MnistSampler.Ddpm(clipToDataRange))
+            .WithGuidance(guidanceInterval is { } interval ? Guide.ClassifierFree(guidanceScale).Within(interval.Min, interval.Max) : Guide.ClassifierFree(guidanceScale));
     }
 
     /// <summary>
@@ -83,5 +87,12 @@ public static class MnistSampling
         if (background == 0) return clipped;
         using (clipped)
             return clipped.where(clipped.ge(background), 0f);
+    }
+
+    private static DiffusionPipeline Denoise(DiffusionPipeline start, IDiffusionModel model, Condition condition, MnistSampler sampler)
+    {
+        var schedule = (INoiseSchedule)model.Process;
+        var chain = sampler.Steps is { } steps ? start.Denoise(model, steps, condition) : start.Denoise(model, Timesteps.All(schedule.Length), condition);
+        return chain.WithSampler(sampler.Sampler);
     }
 }
