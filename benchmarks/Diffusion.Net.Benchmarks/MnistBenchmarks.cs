@@ -91,7 +91,7 @@ internal static class MnistBenchmarks
         return MnistTraining.CreateTrainer(recipe, model).Train(train, progress);
     }
 
-    public static async Task MemoryFlatnessAsync(int unetSteps)
+    public static async Task MemoryFlatnessAsync(int unetSteps, string samplerName = "ddpm")
     {
         Console.WriteLine($"Machine: {Harness.Machine()}");
         await Task.CompletedTask;
@@ -99,21 +99,79 @@ internal static class MnistBenchmarks
         using var model = new ClassConditionalUNet(hidden: 32);
         model.eval();
         var digits = MnistSampling.EachDigit(1);
-        var pipeline = MnistSampling.ClassConditioned(model, digits);
-        int perRun = pipeline.TotalDenoisingSteps;
+        var sampler = MnistSampler.Parse(samplerName);
+        var pipeline = MnistSampling.ClassConditioned(model, digits, sampler: sampler);
+        int perRun = pipeline.TotalModelCalls;
         int runs = (unetSteps + perRun - 1) / perRun;
         using (pipeline.Run(seed: 0)) { }
         GC.Collect();
         double start = Harness.RssMb();
         var sw = Stopwatch.StartNew();
+        int every = Math.Max(1, 1500 / perRun);
         for (int r = 1; r < runs; r++)
         {
             using (pipeline.Run(seed: r)) { }
-            if (r % 5 == 0) Console.WriteLine(FormattableString.Invariant($"  after {(r + 1) * perRun} UNet steps: RSS {Harness.RssMb():0} MB"));
+            if (r % every == 0) Console.WriteLine(FormattableString.Invariant($"  after {(r + 1) * perRun} UNet steps: RSS {Harness.RssMb():0} MB"));
         }
         GC.Collect();
         double end = Harness.RssMb();
-        Console.WriteLine(FormattableString.Invariant($"{runs * perRun} UNet steps (CFG batch 20, D=32) in {sw.Elapsed.TotalSeconds:0} s: RSS {start:0} MB after the first run → {end:0} MB at the end ({(end - start) / start:P1} growth)"));
+        Console.WriteLine(FormattableString.Invariant($"{sampler.Name} ({sampler.Sampler}): {runs * perRun} UNet steps in {runs} runs (CFG batch 20, D=32) in {sw.Elapsed.TotalSeconds:0} s: RSS {start:0} MB after the first run → {end:0} MB at the end ({(end - start) / start:P1} growth)"));
+    }
+
+    /// <summary>
+    /// Sampling quality against model evaluations: every sampler row on one trained class-conditioned UNet (γ = 5 at every
+    /// step, bf16 network on a float32 state, x̂_0 clamped to [0, 1]), N digits per sampling seed, the shipped evaluator;
+    /// then the time per 100 digits, all rows alternating in rounds so that the ratio to DDPM-300 comes from the same minutes.
+    /// </summary>
+    public static async Task SamplerRowsAsync(string modelPath, int hidden, int samples, int seeds, int rounds, IReadOnlyList<string> rows)
+    {
+        Console.WriteLine($"Machine: {Harness.Machine()}");
+        var test = await MnistDataset.LoadAsync(MnistSplit.Test);
+        var evaluator = MnistEvaluator.LoadShipped(test);
+        using var model = (ClassConditionalUNet)MnistTraining.Load(MnistRecipes.Quick with { Hidden = hidden }, modelPath);
+        model.to(ScalarType.BFloat16);
+        var samplers = rows.Select(r => MnistSampler.Parse(r)).ToList();
+        var requested = MnistSampling.EachDigit(samples / 10);
+        Console.WriteLine($"Model {modelPath} (D = {hidden}); {samples} samples per row and seed ({samples / 10} per digit), sampling seeds s·10000 + 1000 + batch start for s = 0…{seeds - 1}, evaluator seed 0; CFG 5 at every step");
+        Console.WriteLine("| sampler | model evaluations per digit per branch | class agreement per seed | feature distance per seed | real digits | ratio mean ± sd |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var sampler in samplers)
+        {
+            var qualities = new List<MnistQuality>();
+            for (int s = 0; s < seeds; s++)
+            {
+                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, sampler: sampler));
+                qualities.Add(evaluator.Evaluate(all, requested, seed: 0));
+            }
+            int calls = MnistSampling.ClassConditioned(model, [0], sampler: sampler).TotalModelCalls;
+            var ratios = qualities.Select(q => q.FrechetRatio).ToArray();
+            double mean = ratios.Average(), sd = Math.Sqrt(ratios.Sum(r => (r - mean) * (r - mean)) / Math.Max(1, ratios.Length - 1));
+            Console.WriteLine(FormattableString.Invariant(
+                $"| {sampler.Name} | {calls} | {string.Join(", ", qualities.Select(q => q.ClassAgreement.ToString("P1", CultureInfo.InvariantCulture)))} | {string.Join(", ", qualities.Select(q => q.FrechetDistance.ToString("0.0", CultureInfo.InvariantCulture)))} | {qualities[0].RealFrechetDistance:0.0} | {mean:0.00} ± {sd:0.00} |"));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Seconds per 100 digits, {rounds} rounds, rows alternating within each round (median; ratio = DDPM-300's median of the same rounds / the row's):");
+        var digits = MnistSampling.EachDigit(10);
+        var times = samplers.ToDictionary(s => s.Name, _ => new List<double>());
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (var sampler in samplers)
+            {
+                var sw = Stopwatch.StartNew();
+                using (MnistSampling.ClassConditioned(model, digits, sampler: sampler).Run(new DiffusionRunOptions { Seed = round, DType = ScalarType.Float32 })) { }
+                times[sampler.Name].Add(sw.Elapsed.TotalSeconds);
+            }
+        }
+        static double Median(List<double> v) { var o = v.Order().ToArray(); return o.Length % 2 == 1 ? o[o.Length / 2] : (o[o.Length / 2 - 1] + o[o.Length / 2]) / 2; }
+        double reference = times.TryGetValue("ddpm", out var d) ? Median(d) : double.NaN;
+        Console.WriteLine("| sampler | seconds per 100 digits (median) | per round | speed-up over DDPM-300 |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var sampler in samplers)
+        {
+            var t = times[sampler.Name];
+            Console.WriteLine(FormattableString.Invariant($"| {sampler.Name} | {Median(t):0.00} | {string.Join(", ", t.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} | {reference / Median(t):0.0}× |"));
+        }
     }
 
     /// <summary>

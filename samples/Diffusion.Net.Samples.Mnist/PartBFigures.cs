@@ -93,7 +93,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         var model = (TimeConditionalUNet)MnistTraining.CreateModel(recipe);
         void Samples(int epoch)
         {
-            using var samples = MnistSampling.TimeConditioned(model, 40).Run(RunOptions(model, recipe), reporter);
+            using var samples = MnistSampling.TimeConditioned(model, 40, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter);
             using var shown = MnistSampling.Threshold(samples.Sample.to(ScalarType.Float32));
             ImageGrid.Save(Out(recipe.Name, $"3-time-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Time-conditioned samples (Algorithm B.2) after epoch {epoch}" });
         }
@@ -101,7 +101,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model, e => { if (snapshots.Contains(e)) Samples(e); });
         var result = trainer.Train(train, reporter);
         result.History.SavePlot(Out(recipe.Name, "3-time-loss.png"), $"Time-conditioned UNet training loss ({Describe(recipe)})");
-        using var run = MnistSampling.TimeConditioned(model, 40).CaptureTrajectory(10).Run(RunOptions(model, recipe), reporter);
+        using var run = MnistSampling.TimeConditioned(model, 40, sampler: options.Sampler).CaptureTrajectory(GifEvery).Run(RunOptions(model, recipe), reporter);
         SaveGif(Out(recipe.Name, "3-time-denoising.gif"), run);
     }
 
@@ -122,7 +122,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         var labels = digits.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList();
         void Samples(int epoch)
         {
-            using var samples = MnistSampling.ClassConditioned(model, digits).Run(RunOptions(model, recipe), reporter);
+            using var samples = MnistSampling.ClassConditioned(model, digits, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter);
             using var shown = MnistSampling.Threshold(samples.Sample.to(ScalarType.Float32));
             ImageGrid.Save(Out(recipe.Name, $"4-class-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Class-conditioned samples, CFG 5, after epoch {epoch}" });
             if (epoch == recipe.Training.Epochs || evaluator is null) return;
@@ -139,11 +139,11 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  training: {result.Elapsed.TotalMinutes:0.0} min this run, {result.ImagesPerSecond:0} img/s; last epoch mean loss {result.History.EpochMean(recipe.Training.Epochs):0.00000}"));
 
-        using var run = MnistSampling.ClassConditioned(model, digits).CaptureTrajectory(10).Run(RunOptions(model, recipe), reporter);
+        using var run = MnistSampling.ClassConditioned(model, digits, sampler: options.Sampler).CaptureTrajectory(GifEvery).Run(RunOptions(model, recipe), reporter);
         using (var shown = MnistSampling.Threshold(run.Sample.to(ScalarType.Float32)))
             ImageGrid.Save(Out("digits.png"), shown, 10, _grid with { Title = $"4 of each digit, CFG 5 ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)", Labels = labels });
         SaveGif(Out("denoising.gif"), run);
-        using (var limited = MnistSampling.ClassConditioned(model, digits, guidanceInterval: MnistSampling.LimitedGuidanceInterval).Run(RunOptions(model, recipe), reporter))
+        using (var limited = MnistSampling.ClassConditioned(model, digits, guidanceInterval: MnistSampling.LimitedGuidanceInterval, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter))
         using (var shown = MnistSampling.Threshold(limited.Sample.to(ScalarType.Float32)))
         {
             ImageGrid.Save(Out("digits-limited-guidance.png"), shown, 10, _grid with
@@ -159,7 +159,8 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
     }
 
     /// <summary>
-    /// Measures B.4 as specified (γ = 5 at every step) and, with --limited-guidance, the same γ limited to the lower half
+    /// Measures the main job's sampling (γ = 5 at every step; <c>--sampler ddpm</c> is B.4 as specified) and, with
+    /// --limited-guidance, the same γ limited to the lower half
     /// of the schedule (<see cref="MnistSampling.LimitedGuidanceInterval"/>) on the same seeds; writes both to
     /// <paramref name="path"/>. The second evaluation is opt-in because it costs ≈ 45 s, which the main job's
     /// 10-minute budget on 2 cores does not have to spare on a first run.
@@ -170,7 +171,8 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         var interval = MnistSampling.LimitedGuidanceInterval;
         Console.WriteLine($"Evaluating {perDigit * 10} samples after epoch {epoch} ({perDigit} per digit):");
         var quality = Measure(model, recipe, evaluator, perDigit, null);
-        Console.WriteLine("  Algorithm B.4, CFG 5 at every step: " + quality);
+        string sampling = options.Sampler.Steps is null ? "Algorithm B.4 (DDPM, 300 steps)" : $"{options.Sampler.Name} ({options.Sampler.Sampler})";
+        Console.WriteLine($"  {sampling}, CFG 5 at every step: " + quality);
         MnistQuality? limited = null;
         if (options.EvaluateLimitedGuidance)
         {
@@ -180,6 +182,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new
         {
             recipe = recipe.Name, hidden = recipe.Hidden, epoch, epochs = recipe.Training.Epochs, precision = recipe.Training.Precision.ToString(),
+            sampler = options.Sampler.Name,
             quality.Samples, quality.ClassAgreement, quality.MeanConfidence, quality.FrechetDistance, quality.RealFrechetDistance, quality.FrechetRatio,
             limitedGuidance = limited is null ? null : new
             {
@@ -197,7 +200,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         for (int start = 0; start < requested.Length; start += 100)
         {
             var chunk = requested.Skip(start).Take(100).ToArray();
-            using var r = MnistSampling.ClassConditioned(model, chunk, guidanceInterval: interval).Run(RunOptions(model, recipe) with { Seed = options.Seed + 1000 + start }, reporter);
+            using var r = MnistSampling.ClassConditioned(model, chunk, guidanceInterval: interval, sampler: options.Sampler).Run(RunOptions(model, recipe) with { Seed = options.Seed + 1000 + start }, reporter);
             batches.Add(MnistSampling.Threshold(r.Sample.to(ScalarType.Float32)));
         }
         using var all = cat(batches, 0);
@@ -206,6 +209,9 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         // benchmarks), so that runs with different --seed values are compared against the same floor.
         return evaluator.Evaluate(all, requested, seed: 0);
     }
+
+    /// <summary>About 30 GIF frames whatever the sampler's step count (every 10th of DDPM's 300 steps).</summary>
+    private int GifEvery => Math.Max(1, (options.Sampler.Steps ?? 300) / 30);
 
     /// <summary>
     /// The network runs in the training precision (a bfloat16 UNet is 2–3× faster on this kind of CPU); the sampling

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
 using Diffusion.Net.Training;
 
@@ -25,6 +26,12 @@ internal sealed record SampleOptions
     public bool EmaSet { get; init; }
     public double? MinSnrGamma { get; init; }
     public bool MinSnrSet { get; init; }
+
+    /// <summary>How every figure and evaluation samples (the main job's default is the measured choice of docs/results-mnist.md).</summary>
+    public MnistSampler Sampler { get; init; } = DefaultSampler;
+
+    /// <summary>The main job's sampler: <c>--sampler ddpm</c> is Algorithm B.4.</summary>
+    public static MnistSampler DefaultSampler => MnistSampler.Parse("ddpm");
 
     private static readonly string[] Commands = ["main", "noising", "denoiser", "time", "class", "all"];
 
@@ -81,6 +88,7 @@ internal sealed record SampleOptions
                         if (o.MinSnrGamma is { } g && !(g > 0 && double.IsFinite(g))) throw new ArgumentException("--min-snr takes a positive γ or 'off'.");
                         break;
                     case "--limited-guidance": o = o with { EvaluateLimitedGuidance = true }; break;
+                    case "--sampler": o = o with { Sampler = MnistSampler.Parse(Next()) }; break;
                     case "-h" or "--help": Usage(); return null;
                     default:
                         if (args[i].StartsWith('-') || !Commands.Contains(args[i])) throw new ArgumentException($"Unknown argument '{args[i]}'.");
@@ -134,5 +142,5 @@ internal sealed record SampleOptions
         "usage: Diffusion.Net.Samples.Mnist [main|noising|denoiser|time|class|all] [--out DIR] [--preset quick|cs180] [--epochs N] [--hidden D]\n" +
         "                                   [--precision fp32|bf16] [--seed N] [--eval-samples N] [--mnist DIR] [--fresh]\n" +
         "                                   [--batch N] [--lr RATE] [--ema DECAY|off] [--p-uncond P] [--min-snr GAMMA|off]\n" +
-        "                                   [--limited-guidance]");
+        "                                   [--limited-guidance] [--sampler " + MnistSampler.Known + "]");
 }
