@@ -24,8 +24,12 @@ public sealed record MnistSampler(string Name, ISampler Sampler, int? Steps)
     public static MnistSampler DpmSolverPlusPlus(int steps, bool clipToDataRange = true)
         => new(Named("dpm++2m", steps), new DpmSolverSampler(new DpmSolverOptions { DataRange = Range(clipToDataRange) }), Check(steps));
 
+    /// <summary>UniPC (bh2, order 2, predictor-corrector) over <paramref name="steps"/> steps (diffusers' linspace grid).</summary>
+    public static MnistSampler UniPc(int steps, bool clipToDataRange = true)
+        => new(Named("unipc", steps), new UniPcSampler(new UniPcOptions { DataRange = Range(clipToDataRange) }), Check(steps));
+
     /// <summary>
-    /// Reads a name: <c>ddpm</c>, or <c>ddim-N</c>, <c>dpm++2m-N</c> with N steps.
+    /// Reads a name: <c>ddpm</c>, or <c>ddim-N</c>, <c>dpm++2m-N</c>, <c>unipc-N</c> with N steps.
     /// </summary>
     /// <exception cref="ArgumentException">The name or its step count is not one of these.</exception>
     public static MnistSampler Parse(string name, bool clipToDataRange = true)
@@ -40,12 +44,13 @@ public sealed record MnistSampler(string Name, ISampler Sampler, int? Steps)
         {
             "ddim" => Ddim(steps, clipToDataRange),
             "dpm++2m" => DpmSolverPlusPlus(steps, clipToDataRange),
+            "unipc" => UniPc(steps, clipToDataRange),
             _ => throw new ArgumentException($"Unknown MNIST sampler '{name}': use {Known} (N steps, 1 to 300).", nameof(name)),
         };
     }
 
     /// <summary>The names <see cref="Parse"/> reads.</summary>
-    public static string Known => "ddpm, ddim-N, dpm++2m-N";
+    public static string Known => "ddpm, ddim-N, dpm++2m-N, unipc-N";
 
     /// <inheritdoc />
     public override string ToString() => Name;

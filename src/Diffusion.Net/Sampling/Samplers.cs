@@ -33,6 +33,16 @@ public static class Samplers
     /// <summary>Any DPM-Solver configuration.</summary>
     public static DpmSolverSampler DpmSolver(DpmSolverOptions options) => new(options);
 
+    /// <summary>
+    /// UniPC (Zhao et al. 2023) of <paramref name="order"/> 1–3 with the B(h) <paramref name="solverType"/> (bh2 is
+    /// diffusers' default and the one for guided sampling, bh1 for unconditional), predictor-corrector, x̂_0 prediction.
+    /// </summary>
+    public static UniPcSampler UniPc(int order = 2, UniPcSolverType solverType = UniPcSolverType.Bh2, bool karrasSigmas = false)
+        => new(new UniPcOptions { Order = order, SolverType = solverType, KarrasSigmas = karrasSigmas });
+
+    /// <summary>Any UniPC configuration.</summary>
+    public static UniPcSampler UniPc(UniPcOptions options) => new(options);
+
     /// <summary>One-step x̂_0.</summary>
     public static OneStepSampler OneStep => OneStepSampler.Instance;
 }
