@@ -57,7 +57,7 @@ public class SamplerTrajectoryParityTests
     {
         using var recorded = SamplerCase.Load(name);
         var schedule = recorded.Sampler.CreateSchedule(recorded.Process, recorded.Steps);
-        recorded.Sampler.Validate(schedule, Prediction.PredictionKind.Epsilon);
+        recorded.Sampler.Validate(schedule, recorded.OutputKind);
         var denoiser = new ReplayDenoiser(recorded, inputTolerance: 1e-5);
         var noise = new ReplayNoise(recorded, denoiser);
         using var run = recorded.Sampler.Start(schedule, noise);

@@ -324,6 +324,28 @@ public class SamplingEngineTests
         FluentActions.Invoking(() => SigmaSchedule.Karras(Mnist, 10, final: FinalSigma.SigmaMin)).Should().Throw<ArgumentException>().WithMessage("*already ends at σ_min*");
     }
 
+    [Fact]
+    public void Samplers_ByName_CoverEveryFamily_AndNameTheUnknown()
+    {
+        foreach (var name in Samplers.Names) Samplers.Parse(name).Should().NotBeNull(name);
+        Samplers.Parse(" DPM++2M-Karras ").Should().BeOfType<DpmSolverSampler>().Which.Options.KarrasSigmas.Should().BeTrue();
+        Samplers.Parse("unipc-bh1-3").Should().BeOfType<UniPcSampler>().Which.Options.Should().Match<UniPcOptions>(o => o.Order == 3 && o.SolverType == UniPcSolverType.Bh1);
+        Samplers.Parse("heun").ModelCalls(SigmaSchedule.FromTimesteps(Mnist, Timesteps.Linspace(10, 300))).Should().Be(19);
+        FluentActions.Invoking(() => Samplers.Parse("dpm++9m")).Should().Throw<ArgumentException>().WithParameterName("name").WithMessage("*'dpm++9m'*dpm++2m*unipc*heun*");
+        FluentActions.Invoking(() => Samplers.Parse("ddim-karras")).Should().Throw<ArgumentException>().WithMessage("*'ddim-karras'*");
+        Samplers.ParseSpacing("Trailing").Should().Be(TimestepSpacing.Trailing);
+        FluentActions.Invoking(() => Samplers.ParseSpacing("uniform")).Should().Throw<ArgumentException>().WithMessage("*'uniform'*linspace, leading, trailing*");
+    }
+
+    [Fact]
+    public void FlowSampler_OnAVariancePreservingModel_IsRefusedByName()
+    {
+        using var target = KnownImage(10);
+        var vpModel = new PointMassPredictor(Mnist, target);
+        FluentActions.Invoking(() => DiffusionPipeline.FromNoise(1, 1, 8, 8).Denoise(vpModel, 10, Condition.None).WithSampler(Samplers.FlowMatchEuler()).Validate())
+            .Should().Throw<ArgumentException>().WithMessage("*flow sampler on a VP model*");
+    }
+
     /// <summary>Cancels its token when asked for call <c>cancelAtCall</c> + 1.</summary>
     private sealed class CancellingPredictor(INoisePredictor inner, CancellationTokenSource cts, int cancelAtCall) : INoisePredictor
     {

@@ -28,8 +28,16 @@ public sealed record MnistSampler(string Name, ISampler Sampler, int? Steps)
     public static MnistSampler UniPc(int steps, bool clipToDataRange = true)
         => new(Named("unipc", steps), new UniPcSampler(new UniPcOptions { DataRange = Range(clipToDataRange) }), Check(steps));
 
+    /// <summary>Heun on σ over <paramref name="steps"/> steps: 2 model calls per step, one on the last (2N − 1 in all).</summary>
+    public static MnistSampler Heun(int steps, bool clipToDataRange = true)
+        => new(Named("heun", steps), new HeunSampler(new HeunSamplerOptions { DataRange = Range(clipToDataRange) }), Check(steps));
+
+    /// <summary>Euler on σ over <paramref name="steps"/> steps.</summary>
+    public static MnistSampler Euler(int steps, bool clipToDataRange = true)
+        => new(Named("euler", steps), new EulerSampler(new EulerSamplerOptions { DataRange = Range(clipToDataRange) }), Check(steps));
+
     /// <summary>
-    /// Reads a name: <c>ddpm</c>, or <c>ddim-N</c>, <c>dpm++2m-N</c>, <c>unipc-N</c> with N steps.
+    /// Reads a name: <c>ddpm</c>, or <c>ddim-N</c>, <c>dpm++2m-N</c>, <c>unipc-N</c>, <c>heun-N</c>, <c>euler-N</c> with N steps.
     /// </summary>
     /// <exception cref="ArgumentException">The name or its step count is not one of these.</exception>
     public static MnistSampler Parse(string name, bool clipToDataRange = true)
@@ -45,12 +53,14 @@ public sealed record MnistSampler(string Name, ISampler Sampler, int? Steps)
             "ddim" => Ddim(steps, clipToDataRange),
             "dpm++2m" => DpmSolverPlusPlus(steps, clipToDataRange),
             "unipc" => UniPc(steps, clipToDataRange),
+            "heun" => Heun(steps, clipToDataRange),
+            "euler" => Euler(steps, clipToDataRange),
             _ => throw new ArgumentException($"Unknown MNIST sampler '{name}': use {Known} (N steps, 1 to 300).", nameof(name)),
         };
     }
 
     /// <summary>The names <see cref="Parse"/> reads.</summary>
-    public static string Known => "ddpm, ddim-N, dpm++2m-N, unipc-N";
+    public static string Known => "ddpm, ddim-N, dpm++2m-N, unipc-N, heun-N, euler-N";
 
     /// <inheritdoc />
     public override string ToString() => Name;

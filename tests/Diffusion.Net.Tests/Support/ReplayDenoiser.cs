@@ -17,7 +17,7 @@ internal sealed class ReplayDenoiser(SamplerCase recorded, double inputTolerance
 
     public int Calls => Call + 1;
 
-    public PredictionKind Kind => PredictionKind.Epsilon;
+    public PredictionKind Kind => recorded.OutputKind;
 
     public ModelPrediction Predict(Tensor sample, NoiseLevel level)
     {
@@ -29,7 +29,7 @@ internal sealed class ReplayDenoiser(SamplerCase recorded, double inputTolerance
         if (Math.Abs(level.Timestep - timestep) > 1e-4 * Math.Max(1, Math.Abs(timestep)))
             throw new InvalidOperationException($"{recorded.Name}: call {Call} is at timestep {level.Timestep}; diffusers passed {timestep}.");
         using var output = recorded.Read($"call{Call}.model_output");
-        return ModelPrediction.FromModelOutput(output, (int)recorded.Shape[1]);
+        return ModelPrediction.FromModelOutput(output, (int)recorded.Shape[1], recorded.OutputKind);
     }
 }
 

@@ -52,6 +52,9 @@ internal sealed class SamplerCase : IDisposable
 
     public ISampler Sampler { get; }
 
+    /// <summary>What the recorded model's outputs mean to the scheduler: a flow velocity for flow matching, ε otherwise.</summary>
+    public PredictionKind OutputKind => Scheduler == "FlowMatchEulerDiscreteScheduler" ? PredictionKind.FlowVelocity : PredictionKind.Epsilon;
+
     /// <summary>Whether diffusers used its draws (Euler draws one every step and multiplies it by zero when s_churn = 0).</summary>
     public bool DrawsAreUsed => Scheduler != "EulerDiscreteScheduler";
 
