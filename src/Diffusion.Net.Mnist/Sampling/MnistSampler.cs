@@ -28,6 +28,18 @@ public sealed record MnistSampler(string Name, ISampler Sampler, int? Steps)
     public static MnistSampler UniPc(int steps, bool clipToDataRange = true)
         => new(Named("unipc", steps), new UniPcSampler(new UniPcOptions { DataRange = Range(clipToDataRange) }), Check(steps));
 
+    /// <summary>SDE-DPM-Solver++(2M) over <paramref name="steps"/> steps: DPM-Solver++ with fresh noise every step, as DDPM has.</summary>
+    public static MnistSampler SdeDpmSolverPlusPlus(int steps, bool clipToDataRange = true)
+        => new(Named("dpm++2m-sde", steps), new DpmSolverSampler(new DpmSolverOptions { Algorithm = DpmSolverAlgorithm.SdeDpmSolverPlusPlus, DataRange = Range(clipToDataRange) }), Check(steps));
+
+    /// <summary>DPM-Solver++(2M) on Karras et al.'s σ grid (ρ = 7), which ends at the table's smallest σ before clean data.</summary>
+    public static MnistSampler DpmSolverPlusPlusKarras(int steps, bool clipToDataRange = true)
+        => new(Named("dpm++2m-karras", steps), new DpmSolverSampler(new DpmSolverOptions { KarrasSigmas = true, DataRange = Range(clipToDataRange) }), Check(steps));
+
+    /// <summary>Euler ancestral over <paramref name="steps"/> steps (fresh noise every step).</summary>
+    public static MnistSampler EulerAncestral(int steps, bool clipToDataRange = true)
+        => new(Named("euler-a", steps), new EulerAncestralSampler(new EulerAncestralSamplerOptions { DataRange = Range(clipToDataRange) }), Check(steps));
+
     /// <summary>Heun on σ over <paramref name="steps"/> steps: 2 model calls per step, one on the last (2N − 1 in all).</summary>
     public static MnistSampler Heun(int steps, bool clipToDataRange = true)
         => new(Named("heun", steps), new HeunSampler(new HeunSamplerOptions { DataRange = Range(clipToDataRange) }), Check(steps));
@@ -37,7 +49,7 @@ public sealed record MnistSampler(string Name, ISampler Sampler, int? Steps)
         => new(Named("euler", steps), new EulerSampler(new EulerSamplerOptions { DataRange = Range(clipToDataRange) }), Check(steps));
 
     /// <summary>
-    /// Reads a name: <c>ddpm</c>, or <c>ddim-N</c>, <c>dpm++2m-N</c>, <c>unipc-N</c>, <c>heun-N</c>, <c>euler-N</c> with N steps.
+    /// Reads a name: <c>ddpm</c>, or one of <see cref="Known"/> with N steps.
     /// </summary>
     /// <exception cref="ArgumentException">The name or its step count is not one of these.</exception>
     public static MnistSampler Parse(string name, bool clipToDataRange = true)
@@ -53,6 +65,9 @@ public sealed record MnistSampler(string Name, ISampler Sampler, int? Steps)
             "ddim" => Ddim(steps, clipToDataRange),
             "dpm++2m" => DpmSolverPlusPlus(steps, clipToDataRange),
             "unipc" => UniPc(steps, clipToDataRange),
+            "dpm++2m-sde" => SdeDpmSolverPlusPlus(steps, clipToDataRange),
+            "dpm++2m-karras" => DpmSolverPlusPlusKarras(steps, clipToDataRange),
+            "euler-a" => EulerAncestral(steps, clipToDataRange),
             "heun" => Heun(steps, clipToDataRange),
             "euler" => Euler(steps, clipToDataRange),
             _ => throw new ArgumentException($"Unknown MNIST sampler '{name}': use {Known} (N steps, 1 to 300).", nameof(name)),
@@ -60,7 +75,7 @@ public sealed record MnistSampler(string Name, ISampler Sampler, int? Steps)
     }
 
     /// <summary>The names <see cref="Parse"/> reads.</summary>
-    public static string Known => "ddpm, ddim-N, dpm++2m-N, unipc-N, heun-N, euler-N";
+    public static string Known => "ddpm, ddim-N, dpm++2m-N, dpm++2m-karras-N, dpm++2m-sde-N, unipc-N, heun-N, euler-N, euler-a-N";
 
     /// <inheritdoc />
     public override string ToString() => Name;
