@@ -28,7 +28,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         return path;
     }
 
-    /// <summary>The main job: train the quick class-conditioned UNet, sample 4 of each digit with CFG 5, evaluate.</summary>
+    /// <summary>The main job: train the quick class-conditioned UNet (DDPM or flow), sample 4 of each digit with CFG 5, evaluate.</summary>
     public Task MainJobAsync() => ClassConditionedAsync(evaluate: true, snapshots: false);
 
     /// <summary>Fig. 3: test digits noised with z = x + σε for σ ∈ {0, 0.2, 0.4, 0.5, 0.6, 0.8, 1}.</summary>
@@ -85,6 +85,33 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         ImageGrid.Save(Out(recipe.Name, "2-denoiser-out-of-distribution.png"), ood, Sigmas.Length, _grid with { Labels = oodLabels, Title = "Denoiser trained at σ=0.5, tested at other σ" });
     }
 
+    /// <summary>
+    /// The flow version's "denoise pure noise" exercise: the single-step denoiser trained on z = ε, its loss, and what it
+    /// outputs for fresh noise next to the mean training digit (the MSE optimum it should approach).
+    /// </summary>
+    public void PureNoiseDenoiser()
+    {
+        var recipe = options.Recipe(MnistModelKind.PureNoiseDenoiser);
+        Console.WriteLine($"Part B §1 (flow version): training the denoiser on pure noise ({Describe(recipe)})");
+        var model = (UnconditionalUNet)MnistTraining.CreateModel(recipe);
+        var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model);
+        var result = trainer.Train(train, reporter);
+        result.History.SavePlot(Out(recipe.Name, "2-pure-noise-loss.png"), $"Denoiser trained on pure noise ({Describe(recipe)})");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        model.eval();
+        using var generator = new Generator((ulong)options.Seed + 11, CPU);
+        var noise = randn([9, 1, 28, 28], generator: generator);
+        var output = model.forward(noise.to(model.parameters().First().dtype)).to(ScalarType.Float32);
+        var mean = train.Images(0, Math.Min(train.Count, 10_000)).mean([0]);
+        var tiles = Enumerable.Range(0, 9).Select(i => noise[i].clamp(0f, 1f)).Concat(Enumerable.Range(0, 9).Select(i => output[i])).Append(mean).ToList();
+        var labels = Enumerable.Repeat("noise", 9).Concat(Enumerable.Repeat("output", 9)).Append("mean digit").ToList();
+        ImageGrid.Save(Out(recipe.Name, "2-pure-noise-outputs.png"), tiles, 9, _grid with { Labels = labels, Title = "Denoising pure noise: every output is close to the mean digit" });
+        var gap = (output - mean.unsqueeze(0)).pow(2).mean().sqrt().item<float>();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  trained in {result.Elapsed.TotalMinutes:0.0} min; final epoch mean loss {result.History.EpochMean(recipe.Training.Epochs):0.00000}; RMS distance of the outputs to the mean digit {gap:0.0000}"));
+    }
+
     /// <summary>Fig. 10 and samples: the time-conditioned UNet's loss curve, Algorithm B.2 samples at chosen epochs, a GIF.</summary>
     public void TimeConditioned()
     {
@@ -95,9 +122,9 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         {
             using var samples = MnistSampling.TimeConditioned(model, 40, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter);
             using var shown = MnistSampling.Threshold(samples.Sample.to(ScalarType.Float32));
-            ImageGrid.Save(Out(recipe.Name, $"3-time-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Time-conditioned samples (Algorithm B.2) after epoch {epoch}" });
+            ImageGrid.Save(Out(recipe.Name, $"3-time-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Time-conditioned samples ({SamplingName(recipe)}) after epoch {epoch}" });
         }
-        var snapshots = SnapshotEpochs(recipe.Training.Epochs);
+        var snapshots = SnapshotEpochs(recipe);
         var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model, e => { if (snapshots.Contains(e)) Samples(e); });
         var result = trainer.Train(train, reporter);
         result.History.SavePlot(Out(recipe.Name, "3-time-loss.png"), $"Time-conditioned UNet training loss ({Describe(recipe)})");
@@ -124,14 +151,14 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         {
             using var samples = MnistSampling.ClassConditioned(model, digits, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter);
             using var shown = MnistSampling.Threshold(samples.Sample.to(ScalarType.Float32));
-            ImageGrid.Save(Out(recipe.Name, $"4-class-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Class-conditioned samples, CFG 5, after epoch {epoch}" });
+            ImageGrid.Save(Out(recipe.Name, $"4-class-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Class-conditioned samples, CFG 5 ({SamplingName(recipe)}), after epoch {epoch}" });
             if (epoch == recipe.Training.Epochs || evaluator is null) return;
             // Intermediate epochs: keep the weights and measure them, so a long run reports every milestone.
             using (var scope = NewDisposeScope())
                 SafetensorsWriter.Save(Out(recipe.Name, $"model-epoch{epoch}.safetensors"), model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.is_floating_point() ? kv.Value.to(ScalarType.Float32) : kv.Value));
             Evaluate(model, recipe, evaluator, Out(recipe.Name, $"evaluation-epoch{epoch}.json"), epoch, null);
         }
-        var epochs = snapshots ? SnapshotEpochs(recipe.Training.Epochs) : [];
+        var epochs = snapshots ? SnapshotEpochs(recipe) : [];
         var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model, e => { if (epochs.Contains(e)) Samples(e); });
         var result = await trainer.TrainAsync(train, reporter);
         result.History.SavePlot(Out(recipe.Name, "4-class-loss.png"), $"Class-conditioned UNet training loss ({Describe(recipe)})");
@@ -143,12 +170,13 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         using (var shown = MnistSampling.Threshold(run.Sample.to(ScalarType.Float32)))
             ImageGrid.Save(Out("digits.png"), shown, 10, _grid with { Title = $"4 of each digit, CFG 5 ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)", Labels = labels });
         SaveGif(Out("denoising.gif"), run);
-        using (var limited = MnistSampling.ClassConditioned(model, digits, guidanceInterval: MnistSampling.LimitedGuidanceInterval, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter))
+        var interval = MnistSampling.LimitedGuidanceIntervalFor(recipe.Objective);
+        using (var limited = MnistSampling.ClassConditioned(model, digits, guidanceInterval: interval, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter))
         using (var shown = MnistSampling.Threshold(limited.Sample.to(ScalarType.Float32)))
         {
             ImageGrid.Save(Out("digits-limited-guidance.png"), shown, 10, _grid with
             {
-                Title = string.Create(CultureInfo.InvariantCulture, $"Same seeds, CFG 5 only for t <= {MnistSampling.LimitedGuidanceInterval.Max} ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)"),
+                Title = string.Create(CultureInfo.InvariantCulture, $"Same seeds, CFG 5 only for {IntervalName(recipe)} ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)"),
                 Labels = labels,
             });
         }
@@ -168,20 +196,20 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
     private void Evaluate(ClassConditionalUNet model, MnistRecipe recipe, MnistEvaluator evaluator, string path, int epoch, TrainingResult? result)
     {
         int perDigit = Math.Max(1, options.EvalSamples / 10);
-        var interval = MnistSampling.LimitedGuidanceInterval;
+        var interval = MnistSampling.LimitedGuidanceIntervalFor(recipe.Objective);
         Console.WriteLine($"Evaluating {perDigit * 10} samples after epoch {epoch} ({perDigit} per digit):");
         var quality = Measure(model, recipe, evaluator, perDigit, null);
-        string sampling = options.Sampler.Steps is null ? "Algorithm B.4 (DDPM, 300 steps)" : $"{options.Sampler.Name} ({options.Sampler.Sampler})";
-        Console.WriteLine($"  {sampling}, CFG 5 at every step: " + quality);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {SamplingName(recipe)}, {options.Sampler.ModelCalls(model.Process)} UNet evaluations per branch, CFG 5 at every step: ") + quality);
         MnistQuality? limited = null;
         if (options.EvaluateLimitedGuidance)
         {
             limited = Measure(model, recipe, evaluator, perDigit, interval);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  CFG 5 only for t ≤ {interval.Max} (limited interval): ") + limited);
+            Console.WriteLine($"  CFG 5 only for {IntervalName(recipe)} (limited interval): " + limited);
         }
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new
         {
-            recipe = recipe.Name, hidden = recipe.Hidden, epoch, epochs = recipe.Training.Epochs, precision = recipe.Training.Precision.ToString(),
+            recipe = recipe.Name, objective = recipe.Objective.ToString(), hidden = recipe.Hidden, epoch, epochs = recipe.Training.Epochs, precision = recipe.Training.Precision.ToString(),
             sampler = options.Sampler.Name,
             quality.Samples, quality.ClassAgreement, quality.MeanConfidence, quality.FrechetDistance, quality.RealFrechetDistance, quality.FrechetRatio,
             limitedGuidance = limited is null ? null : new
@@ -230,14 +258,28 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         AnimatedGif.Save(path, frames, columns: 10, options: _grid, frameDelayMs: 60, finalFrameDelayMs: 2000);
     }
 
-    private static HashSet<int> SnapshotEpochs(int epochs)
+    /// <summary>The epochs with sample figures: CS180's 5 and 20 for DDPM, 1, 5 and 10 for the flow version, and the last.</summary>
+    private static HashSet<int> SnapshotEpochs(MnistRecipe recipe)
     {
+        int epochs = recipe.Training.Epochs;
         var set = new HashSet<int> { epochs };
-        foreach (var e in new[] { 5, 20 }) if (e <= epochs) set.Add(e);
+        foreach (var e in recipe.IsFlow ? new[] { 1, 5, 10 } : [5, 20]) if (e <= epochs) set.Add(e);
         if (epochs < 5) set.Add(1);
         return set;
     }
 
+    private string SamplingName(MnistRecipe recipe) => options.Sampler.Steps is null
+        ? "Algorithm B.4 (DDPM, 300 steps)"
+        : recipe.IsFlow && options.Sampler.EqualSteps ? $"{options.Sampler.Name}: {options.Sampler.Sampler} over equal steps in t" : $"{options.Sampler.Name} ({options.Sampler.Sampler})";
+
+    private static string IntervalName(MnistRecipe recipe)
+    {
+        var interval = MnistSampling.LimitedGuidanceIntervalFor(recipe.Objective);
+        return recipe.IsFlow
+            ? string.Create(CultureInfo.InvariantCulture, $"t >= {1 - interval.Max / 1000}")
+            : string.Create(CultureInfo.InvariantCulture, $"t <= {interval.Max}");
+    }
+
     private static string Describe(MnistRecipe r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Name}: D={r.Hidden}, {r.Training.Epochs} epochs, batch {r.Training.BatchSize}, lr {r.Training.LearningRate:0e0}, {r.Training.Precision}{(r.Training.EmaDecay is { } d ? $", EMA {d}" : "")}");
+        $"{r.Name}: {(r.IsFlow ? "flow matching" + (r.FlowTime == FlowTimeDistribution.LogitNormal ? " (logit-normal t)" : "") + ", " : "")}D={r.Hidden}, {r.Training.Epochs} epochs, batch {r.Training.BatchSize}, lr {r.Training.LearningRate:0e0}, {r.Training.Precision}{(r.Training.EmaDecay is { } d ? $", EMA {d}" : "")}");
 }

@@ -3,10 +3,10 @@
 //   dotnet run -c Release --project samples/Diffusion.Net.Samples.Mnist                 the main job (quick preset)
 //   dotnet run -c Release --project samples/Diffusion.Net.Samples.Mnist -- <command> [options]
 //
-// Commands: main (default) | noising | denoiser | time | class | all
+// Commands: main (default) | noising | denoiser | pure-noise | time | class | all
 // Options:  --out DIR (default out/mnist)  --preset quick|cs180  --epochs N  --hidden D  --precision fp32|bf16
 //           --seed N  --eval-samples N  --mnist DIR  --fresh (ignore existing checkpoints)
-//           --batch N  --lr RATE  --ema DECAY|off
+//           --batch N  --lr RATE  --ema DECAY|off  --objective ddpm|flow  --sampler NAME
 using System.Diagnostics;
 using System.Globalization;
 using Diffusion.Net.Mnist.Data;
@@ -31,11 +31,13 @@ switch (options.Command)
     case "main": await figures.MainJobAsync(); break;
     case "noising": figures.Noising(); break;
     case "denoiser": figures.Denoiser(); break;
+    case "pure-noise": figures.PureNoiseDenoiser(); break;
     case "time": figures.TimeConditioned(); break;
     case "class": await figures.ClassConditionedAsync(evaluate: true); break;
     case "all":
         figures.Noising();
         figures.Denoiser();
+        if (options.Objective == Diffusion.Net.Mnist.Models.MnistObjective.Flow) figures.PureNoiseDenoiser();
         figures.TimeConditioned();
         await figures.ClassConditionedAsync(evaluate: true);
         break;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Diffusion.Net.Mnist.Models;
 using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
 using Diffusion.Net.Training;
@@ -27,13 +28,26 @@ internal sealed record SampleOptions
     public double? MinSnrGamma { get; init; }
     public bool MinSnrSet { get; init; }
 
+    /// <summary>What the time- and class-conditioned networks learn (<c>--objective</c>; the default is the measured choice of the README).</summary>
+    public MnistObjective Objective { get; init; } = DefaultObjective;
+
+    /// <summary>The main job's objective.</summary>
+    public const MnistObjective DefaultObjective = MnistObjective.Ddpm;
+
+    /// <summary>How flow-matching training draws t (<c>--flow-time uniform|logit-normal</c>).</summary>
+    public FlowTimeDistribution FlowTime { get; init; } = FlowTimeDistribution.Uniform;
+
+    /// <summary>The <c>--sampler</c> name, or null for the objective's default.</summary>
+    public string? SamplerName { get; init; }
+
     /// <summary>How every figure and evaluation samples (the main job's default is the measured choice of docs/results-mnist.md).</summary>
-    public MnistSampler Sampler { get; init; } = DefaultSampler;
+    public MnistSampler Sampler => SamplerName is null ? DefaultSampler(Objective) : MnistSampler.Parse(SamplerName, Objective);
 
-    /// <summary>The main job's sampler: <c>--sampler ddpm</c> is Algorithm B.4.</summary>
-    public static MnistSampler DefaultSampler => MnistSampler.Parse("ddpm");
+    /// <summary>The main job's sampler for each objective: <c>--sampler ddpm</c> is Algorithm B.4.</summary>
+    public static MnistSampler DefaultSampler(MnistObjective objective)
+        => objective == MnistObjective.Flow ? MnistSampler.DefaultFor(MnistObjective.Flow) : MnistSampler.Parse("ddpm");
 
-    private static readonly string[] Commands = ["main", "noising", "denoiser", "time", "class", "all"];
+    private static readonly string[] Commands = ["main", "noising", "denoiser", "pure-noise", "time", "class", "all"];
 
     public static SampleOptions? Parse(string[] args)
     {
@@ -88,7 +102,29 @@ internal sealed record SampleOptions
                         if (o.MinSnrGamma is { } g && !(g > 0 && double.IsFinite(g))) throw new ArgumentException("--min-snr takes a positive γ or 'off'.");
                         break;
                     case "--limited-guidance": o = o with { EvaluateLimitedGuidance = true }; break;
-                    case "--sampler": o = o with { Sampler = MnistSampler.Parse(Next()) }; break;
+                    case "--sampler": o = o with { SamplerName = Next() }; break;
+                    case "--objective":
+                        o = o with
+                        {
+                            Objective = Next() switch
+                            {
+                                "flow" => MnistObjective.Flow,
+                                "ddpm" => MnistObjective.Ddpm,
+                                var name => throw new ArgumentException($"Unknown objective '{name}' (flow, ddpm)."),
+                            },
+                        };
+                        break;
+                    case "--flow-time":
+                        o = o with
+                        {
+                            FlowTime = Next() switch
+                            {
+                                "uniform" => FlowTimeDistribution.Uniform,
+                                "logit-normal" => FlowTimeDistribution.LogitNormal,
+                                var name => throw new ArgumentException($"Unknown flow time distribution '{name}' (uniform, logit-normal)."),
+                            },
+                        };
+                        break;
                     case "-h" or "--help": Usage(); return null;
                     default:
                         if (args[i].StartsWith('-') || !Commands.Contains(args[i])) throw new ArgumentException($"Unknown argument '{args[i]}'.");
@@ -96,6 +132,8 @@ internal sealed record SampleOptions
                         break;
                 }
             }
+            _ = o.Sampler; // an unknown sampler name, or one that does not read the objective's models, fails here
+            if (o.MinSnrGamma is not null && o.Objective == MnistObjective.Flow) throw new ArgumentException("--min-snr weights DDPM's ε loss; it does not apply to --objective flow.");
             return o;
         }
         catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
@@ -109,15 +147,19 @@ internal sealed record SampleOptions
     /// <summary>The recipe of <paramref name="kind"/> for the chosen preset, with command-line overrides.</summary>
     public MnistRecipe Recipe(MnistModelKind kind)
     {
+        bool flow = Objective == MnistObjective.Flow;
         var recipe = (kind, Preset) switch
         {
             (MnistModelKind.Denoiser, "cs180") => MnistRecipes.Denoiser,
             (MnistModelKind.Denoiser, _) => MnistRecipes.QuickDenoiser,
-            (MnistModelKind.TimeConditioned, "cs180") => MnistRecipes.TimeConditioned,
-            (MnistModelKind.TimeConditioned, _) => MnistRecipes.QuickTimeConditioned,
-            (_, "cs180") => MnistRecipes.ClassConditioned,
-            _ => MnistRecipes.Quick,
+            (MnistModelKind.PureNoiseDenoiser, "cs180") => MnistRecipes.PureNoiseDenoiser,
+            (MnistModelKind.PureNoiseDenoiser, _) => MnistRecipes.QuickPureNoiseDenoiser,
+            (MnistModelKind.TimeConditioned, "cs180") => flow ? MnistRecipes.FlowTimeConditioned : MnistRecipes.TimeConditioned,
+            (MnistModelKind.TimeConditioned, _) => flow ? MnistRecipes.QuickFlowTimeConditioned : MnistRecipes.QuickTimeConditioned,
+            (_, "cs180") => flow ? MnistRecipes.FlowClassConditioned : MnistRecipes.ClassConditioned,
+            _ => flow ? MnistRecipes.QuickFlow : MnistRecipes.Quick,
         };
+        if (recipe.IsFlow) recipe = recipe with { FlowTime = FlowTime };
         var training = recipe.Training with { Seed = Seed, Resume = !Fresh };
         if (Epochs is { } e)
         {
@@ -139,8 +181,11 @@ internal sealed record SampleOptions
     }
 
     private static void Usage() => Console.Error.WriteLine(
-        "usage: Diffusion.Net.Samples.Mnist [main|noising|denoiser|time|class|all] [--out DIR] [--preset quick|cs180] [--epochs N] [--hidden D]\n" +
+        "usage: Diffusion.Net.Samples.Mnist [main|noising|denoiser|pure-noise|time|class|all] [--objective ddpm|flow] [--out DIR] [--preset quick|cs180]\n" +
+        "                                   [--epochs N] [--hidden D] [--flow-time uniform|logit-normal]\n" +
         "                                   [--precision fp32|bf16] [--seed N] [--eval-samples N] [--mnist DIR] [--fresh]\n" +
         "                                   [--batch N] [--lr RATE] [--ema DECAY|off] [--p-uncond P] [--min-snr GAMMA|off]\n" +
-        "                                   [--limited-guidance] [--sampler " + MnistSampler.Known + "]");
+        "                                   [--limited-guidance] [--sampler NAME]\n" +
+        "  DDPM samplers: " + MnistSampler.Known + "\n" +
+        "  flow samplers: " + MnistSampler.KnownFlow);
 }

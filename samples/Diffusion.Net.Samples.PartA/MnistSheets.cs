@@ -25,17 +25,23 @@ internal static class MnistSheets
     {
         var train = await MnistDataset.LoadAsync(MnistSplit.Train, log: new Progress<string>(Console.WriteLine));
         var test = await MnistDataset.LoadAsync(MnistSplit.Test);
-        var path = options.Model ?? Path.Combine("out", "mnist", MnistRecipes.Quick.Name, "checkpoint", DiffusionTrainer.ModelFileName);
+        var quick = options.Flow ? MnistRecipes.QuickFlow : MnistRecipes.Quick;
+        var path = options.Model ?? Path.Combine("out", "mnist", quick.Name, "checkpoint", DiffusionTrainer.ModelFileName);
         if (!File.Exists(path))
         {
             if (options.Model is not null) throw new FileNotFoundException($"The model '{options.Model}' does not exist.");
-            Console.WriteLine($"No trained model at {path}: training the quick preset (the main job's model; about 7 minutes on 2 cores).");
-            var recipe = MnistRecipes.Quick.WithCheckpoints(Path.GetDirectoryName(path)!);
+            Console.WriteLine($"No trained model at {path}: training the {quick.Name} preset (the main job's model with --objective {(options.Flow ? "flow" : "ddpm")}; about 15 minutes on 2 cores).");
+            var recipe = quick.WithCheckpoints(Path.GetDirectoryName(path)!);
             var fresh = MnistTraining.CreateModel(recipe);
             MnistTraining.CreateTrainer(recipe, fresh).Train(train, new Progress<TrainingProgress>(p => { if (p.EpochCompleted) Console.WriteLine($"  epoch {p.Epoch}/{p.Epochs}"); }));
         }
-        Console.WriteLine($"Model: {path}");
-        return ((ClassConditionalUNet)MnistTraining.Load(MnistRecipes.Quick, path), train, test);
+        // The file says what it predicts: a flow checkpoint is read with the flow recipe whatever --objective says.
+        MnistObjective objective;
+        using (var file = SafetensorsFile.Open(path))
+            objective = MnistTraining.ReadObjective(file.Metadata) ?? MnistObjective.Ddpm;
+        var load = objective == MnistObjective.Flow ? MnistRecipes.QuickFlow : MnistRecipes.Quick;
+        Console.WriteLine($"Model: {path} ({objective})");
+        return ((ClassConditionalUNet)MnistTraining.Load(load, path), train, test);
     }
 
     public static async Task<int> RunAsync(PartAOptions options)
@@ -49,39 +55,42 @@ internal static class MnistSheets
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var digit = test.Images(0, 1);                                                  // a 7: the "Campanile" of these sheets
-        var schedule = partA.Schedule;
+        var schedule = partA.Process;
+        bool flow = model.Objective == MnistObjective.Flow;
+        string Level(double timestep) => flow ? string.Create(CultureInfo.InvariantCulture, $"t={1 - timestep / 1000:0.00}") : string.Create(CultureInfo.InvariantCulture, $"t={timestep:0}");
 
-        // §1.1–1.3: forward process at t = 75, 150, 225 (CS180's 250/500/750 of 1000, scaled to T = 300), blur, one step.
+        // §1.1–1.3: forward process at t = 75, 150, 225 (CS180's 250/500/750 of 1000, scaled to T = 300; on a flow model
+        // σ = 0.25, 0.5, 0.75), blur, one step.
         var tiles = new List<Tensor>();
         var labels = new List<string>();
-        foreach (int t in new[] { 75, 150, 225 })
+        foreach (int t in flow ? new[] { 250, 500, 750 } : new[] { 75, 150, 225 })
         {
             var noisy = DiffusionPipeline.From(digit).Noise(schedule, t).Run(seed);
             var oneStep = OneStepDenoising.Estimate(model, schedule, noisy, t, Condition.None);
             tiles.AddRange([digit[0], noisy[0], GaussianBlur.Apply(noisy, 5, 1.0)[0], oneStep[0]]);
-            labels.AddRange(["original", $"t={t}", "blur k5 σ1", "one-step"]);
+            labels.AddRange(["original", Level(t), "blur k5 σ1", "one-step"]);
         }
-        ImageGrid.Save(Out("1.1-1.3-forward-blur-onestep.png"), Clip(tiles), 4, Grid with { Labels = labels, Title = "Forward process, Gaussian blur and one-step denoising (T=300)" });
+        ImageGrid.Save(Out("1.1-1.3-forward-blur-onestep.png"), Clip(tiles), 4, Grid with { Labels = labels, Title = flow ? "Forward process, Gaussian blur and one-step denoising (flow)" : "Forward process, Gaussian blur and one-step denoising (T=300)" });
 
-        // §1.4: iterative denoising from strided[10] = 190, every 5th step shown, against one step and blur.
-        int start = 10, t0 = partA.Strided[start];
-        var x10 = DiffusionPipeline.From(digit).Noise(schedule, t0).Run(seed);
-        using (var run = DiffusionPipeline.From(x10).Denoise(model, partA.Strided.From(start), Condition.None).WithSampler(partA.Sampler).CaptureTrajectory(5).Run(new DiffusionRunOptions { Seed = seed }))
+        // §1.4: iterative denoising from level 10 (DDPM: strided[10] = 190; flow: t = 1/3), every 5th step shown, against one step and blur.
+        int start = 10, t0 = (int)partA.TimestepAt(start);
+        var x10 = DiffusionPipeline.From(digit).Noise(partA.Levels, start).Run(seed);
+        using (var run = partA.Walk(DiffusionPipeline.From(x10), Condition.None, start).CaptureTrajectory(5).Run(new DiffusionRunOptions { Seed = seed }))
         {
             var frames = new List<Tensor> { x10[0] };
-            var frameLabels = new List<string> { $"t={t0}" };
-            foreach (var f in run.Trajectory) { frames.Add(f.Sample[0]); frameLabels.Add($"t={f.Timestep}"); }
+            var frameLabels = new List<string> { Level(t0) };
+            foreach (var f in run.Trajectory) { frames.Add(f.Sample[0]); frameLabels.Add(Level(f.Timestep)); }
             frames.AddRange([run.Sample[0], OneStepDenoising.Estimate(model, schedule, x10, t0, Condition.None)[0], GaussianBlur.Apply(x10, 5, 1.0)[0]]);
             frameLabels.AddRange(["iterative", "one-step", "blur"]);
-            ImageGrid.Save(Out("1.4-iterative.png"), Clip(frames), frames.Count, Grid with { Labels = frameLabels, Title = $"Iterative denoising from i_start={start} (t={t0}), every 5th step" });
+            ImageGrid.Save(Out("1.4-iterative.png"), Clip(frames), frames.Count, Grid with { Labels = frameLabels, Title = $"Iterative denoising from i_start={start} ({Level(t0)}), every 5th step" });
         }
 
         // §1.5/1.6: samples without guidance (null class), and with CFG toward every digit.
         var unconditional = partA.Sample(null, 5, seed, guided: false);
         ImageGrid.Save(Out("1.5-samples.png"), Clip(unconditional), 5, Grid with { Title = "Samples, null class, no CFG" });
         var digits = Enumerable.Range(0, 10).ToArray();
-        using (var run = DiffusionPipeline.FromNoise(10, 1, 28, 28).Denoise(model, partA.Strided, Condition.Classes(digits))
-                   .WithGuidance(partA.Guidance).WithSampler(partA.Sampler).CaptureTrajectory(1).Run(new DiffusionRunOptions { Seed = seed }))
+        using (var run = partA.Walk(DiffusionPipeline.FromNoise(10, 1, 28, 28), Condition.Classes(digits))
+                   .WithGuidance(partA.Guidance).CaptureTrajectory(1).Run(new DiffusionRunOptions { Seed = seed }))
         {
             ImageGrid.Save(Out("1.6-samples-cfg.png"), Clip(run.Sample), 10, Grid with { Title = "Samples with CFG γ=5 toward each digit", Labels = digits.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList() });
             AnimatedGif.Save(Out("1.6-samples-cfg.gif"), run.Trajectory.Select(f => f.Sample.clamp(0f, 1f)).ToList(), 10, Grid with { Scale = 2 });
@@ -98,7 +107,7 @@ internal static class MnistSheets
             foreach (var i in MnistPartA.Cs180StartIndices)
             {
                 sdeditTiles.Add(partA.Sdedit(image, i, null, seed)[0]);
-                sdeditLabels.Add($"i={i} t={partA.Strided[i]}");
+                sdeditLabels.Add($"i={i} {Level(partA.TimestepAt(i))}");
             }
         }
         ImageGrid.Save(Out("1.7-sdedit.png"), Clip(sdeditTiles), 7, Grid with { Labels = sdeditLabels, Title = "SDEdit (null class) at i_start 1, 3, 5, 7, 10, 20" });
@@ -157,7 +166,9 @@ internal static class MnistSheets
         var report = new PartAMeasurements(partA, evaluator, test).MeasureAll(options.Samples, options.Seed);
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Part A on MNIST: {report.Samples} samples per measurement, seed {options.Seed}, classifier test accuracy {evaluator.TestAccuracy:P2}");
-        foreach (var l in report.Sdedit) text.AppendLine(CultureInfo.InvariantCulture, $"  SDEdit i_start={l.StartIndex,2} (t={l.Timestep,3}): mean L2 distance to source {l.MeanDistance:0.00}, source digit kept {l.KeptRate:P0}");
+        bool flow = model.Objective == MnistObjective.Flow;
+        text.AppendLine(flow ? "  Model: flow matching (30 equal Euler steps in t; i_start i is t = i/30)" : "  Model: DDPM (strided timesteps 290, 280, …, 0)");
+        foreach (var l in report.Sdedit) text.AppendLine(CultureInfo.InvariantCulture, $"  SDEdit i_start={l.StartIndex,2} ({(flow ? $"t={1 - l.Timestep / 1000:0.000}" : $"t={l.Timestep,3}")}): mean L2 distance to source {l.MeanDistance:0.00}, source digit kept {l.KeptRate:P0}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  Inpainting (lower half, CFG toward the digit): {report.InpaintingRate:P0} read as the digit");
         text.AppendLine(CultureInfo.InvariantCulture, $"  Conditional img2img (i_start={report.Img2ImgStartIndex}, toward (d+5) mod 10): {report.Img2ImgRate:P0} become the target");
         text.AppendLine(CultureInfo.InvariantCulture, $"  Rotation anagram 6/9: {report.AnagramRate:P0}; flip anagram 2/5: {report.FlipAnagramRate:P0}");

@@ -4,7 +4,8 @@
 //   dotnet run -c Release --project samples/Diffusion.Net.Samples.PartA -- measure [--samples N] the Part A rates on MNIST
 //   dotnet run -c Release --project samples/Diffusion.Net.Samples.PartA -- deepfloyd --stage1 DIR [--stage2 DIR] --embeddings FILE
 //
-// Options: --out DIR (default out/part-a)  --seed N (default 180)  --model FILE (a class-conditioned MNIST checkpoint)
+// Options: --out DIR (default out/part-a)  --seed N (default 180)  --model FILE (a class-conditioned MNIST checkpoint, DDPM or flow)
+//          --objective ddpm|flow (the model to train when no --model is given: the main job's quick or quick-flow preset)
 using System.Globalization;
 using Diffusion.Net.Samples.PartA;
 
@@ -37,6 +38,7 @@ internal sealed record PartAOptions
     public string? Embeddings { get; init; }
     public int Samples { get; init; } = 100;
     public bool Bf16 { get; init; }
+    public bool Flow { get; init; }
 
     public static PartAOptions? Parse(string[] args)
     {
@@ -57,13 +59,16 @@ internal sealed record PartAOptions
                     case "--embeddings": o = o with { Embeddings = Next() }; break;
                     case "--samples": o = o with { Samples = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--bf16": o = o with { Bf16 = true }; break;
+                    case "--objective":
+                        o = o with { Flow = Next() switch { "flow" => true, "ddpm" => false, var n => throw new ArgumentException($"Unknown objective '{n}' (ddpm, flow).") } };
+                        break;
                     default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
                 }
             }
             catch (Exception e) when (e is ArgumentException or FormatException)
             {
                 Console.Error.WriteLine(e.Message);
-                Console.Error.WriteLine("usage: [mnist|measure|deepfloyd] [--out DIR] [--seed N] [--model FILE] [--samples N] [--stage1 DIR] [--stage2 DIR] [--embeddings FILE] [--bf16]");
+                Console.Error.WriteLine("usage: [mnist|measure|deepfloyd] [--out DIR] [--seed N] [--model FILE] [--samples N] [--stage1 DIR] [--stage2 DIR] [--embeddings FILE] [--bf16] [--objective ddpm|flow]");
                 return null;
             }
         }

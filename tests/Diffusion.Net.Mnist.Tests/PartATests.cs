@@ -68,7 +68,7 @@ public sealed class PartATests(QuickModelFixture fixture, ITestOutputHelper outp
         {
             var frame = run.Trajectory[k];
             var hookNoise = noise.Draws[1 + 2 * k + 1];
-            var expected = ForwardProcess.AddNoise(partA.Schedule, sources, hookNoise, frame.Timestep);
+            var expected = ForwardProcess.AddNoise(partA.Process, sources, hookNoise, frame.Timestep);
             TensorAssert.BitIdentical(frame.Sample.masked_select(keep), expected.masked_select(keep), $"step {k}, t={frame.Timestep}");
         }
     }

@@ -8,7 +8,8 @@ namespace Diffusion.Net.Mnist.Models;
 /// CS180 Part B §2.4: the class-conditioned UNet ε_θ(x_t, t, c). The one-hot class c (all zeros for the null class)
 /// multiplies and the time adds at the same two places: unflatten ← c1 ⊙ unflatten + t1, up1 ← c2 ⊙ up1 + t2, with
 /// fc1_c: 10 → 2D, fc2_c: 10 → D. The spec's pseudo-code writes "+ t1" at up1, a typo (spec §4.4): t2 is used, as in
-/// the time-only network and the diagrams. D = 64 gives 2,019,201 parameters.
+/// the time-only network and the diagrams. D = 64 gives 2,019,201 parameters. Trained with
+/// <see cref="MnistObjective.Flow"/> the same network is CS180's class-conditioned flow u_θ(x_t, t, c), t ∈ [0, 1].
 /// </summary>
 public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
 {
@@ -21,8 +22,9 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
     /// <param name="inChannels">Image channels.</param>
     /// <param name="hidden">D (CS180: 64).</param>
     /// <param name="classes">Number of classes (10 digits).</param>
-    /// <param name="schedule">The training schedule (default: CS180's linear 1e-4 … 0.02, T = 300).</param>
-    public ClassConditionalUNet(long inChannels = 1, long hidden = 64, int classes = 10, INoiseSchedule? schedule = null)
+    /// <param name="schedule">The DDPM training schedule (default: CS180's linear 1e-4 … 0.02, T = 300); none for a flow model.</param>
+    /// <param name="objective">What the network predicts: ε (DDPM) or CS180's flow velocity u.</param>
+    public ClassConditionalUNet(long inChannels = 1, long hidden = 64, int classes = 10, INoiseSchedule? schedule = null, MnistObjective objective = MnistObjective.Ddpm)
         : base(nameof(ClassConditionalUNet), inChannels, hidden)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
@@ -31,18 +33,24 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
         fc2_t = new FCBlock(1, hidden);
         fc1_c = new FCBlock(classes, 2 * hidden);
         fc2_c = new FCBlock(classes, hidden);
-        Schedule = schedule ?? MnistSchedules.Cs180();
+        (Objective, Schedule, Process) = MnistSchedules.ForObjective(objective, schedule);
         RegisterComponents();
     }
+
+    /// <summary>What the network was built to predict.</summary>
+    public MnistObjective Objective { get; }
+
+    /// <summary>ε for DDPM; for flow the engine's flow velocity v = −u (see <see cref="Predict"/>).</summary>
+    public PredictionKind OutputKind => MnistSchedules.OutputKind(Objective);
 
     /// <summary>The number of classes.</summary>
     public int Classes { get; }
 
-    /// <summary>The training schedule (the discrete variance-preserving table).</summary>
-    public INoiseSchedule Schedule { get; }
+    /// <summary>The DDPM training schedule (the discrete variance-preserving table); null for a flow model.</summary>
+    public INoiseSchedule? Schedule { get; }
 
     /// <inheritdoc />
-    public IDiffusionProcess Process => Schedule;
+    public IDiffusionProcess Process { get; }
 
     /// <summary>
     /// ε_θ(x, c, t) as the CS180 skeleton's forward(x, c, t, mask): c holds int64 labels [N] (−1 = null class),
@@ -68,7 +76,10 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
     /// <inheritdoc />
     public override Tensor forward(Tensor x) => throw new InvalidOperationException("The class-conditioned UNet needs class and time inputs: call forward(x, c, t).");
 
-    /// <summary>ε̂ for timestep indices i ∈ [0, T − 1] (the network sees (i + 1)/T) and a class condition (none = null class).</summary>
+    /// <summary>
+    /// DDPM: ε̂ for timestep indices i ∈ [0, T − 1] (the network sees (i + 1)/T); flow: v = −u for rectified-flow
+    /// timesteps τ (the network sees t = 1 − τ/1000); with a class condition (none = null class).
+    /// </summary>
     public ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
     {
         ArgumentNullException.ThrowIfNull(sample);
@@ -83,8 +94,13 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
         foreach (var l in labels)
             if (l >= Classes) throw new ArgumentOutOfRangeException(nameof(condition), l, $"Label {l} is outside the model's {Classes} classes (0 … {Classes - 1}, or −1 for none).");
         using var scope = NewDisposeScope();
-        var t = MnistSchedules.NormalisedTime(timesteps, Schedule, sample);
         var c = tensor(labels, ScalarType.Int64, sample.device);
+        if (Schedule is null)
+        {
+            var ft = MnistSchedules.FlowTime(timesteps, (RectifiedFlow)Process, sample);
+            return new ModelPrediction(InModelPrecision(sample, x => forward(x, c, ft).neg()), PredictionKind.FlowVelocity).MoveToOuter(scope);
+        }
+        var t = MnistSchedules.NormalisedTime(timesteps, Schedule, sample);
         return new ModelPrediction(InModelPrecision(sample, x => forward(x, c, t))).MoveToOuter(scope);
     }
 }

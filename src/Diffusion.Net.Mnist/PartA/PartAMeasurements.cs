@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 
 namespace Diffusion.Net.Mnist.PartA;
 
-/// <summary>SDEdit at one start index: mean L2 distance to the source and the share keeping the source's digit.</summary>
-public sealed record SdeditLevel(int StartIndex, int Timestep, double MeanDistance, double KeptRate);
+/// <summary>SDEdit at one start index (and its model timestep): mean L2 distance to the source and the share keeping the source's digit.</summary>
+public sealed record SdeditLevel(int StartIndex, double Timestep, double MeanDistance, double KeptRate);
 
 /// <summary>Rates of Part A techniques on MNIST, measured with the evaluation classifier over many independent samples.</summary>
 /// <param name="Samples">Samples per measurement.</param>
@@ -60,7 +60,7 @@ public sealed class PartAMeasurements(MnistPartA partA, MnistEvaluator evaluator
             using var clipped = result.clamp(0f, 1f);
             using var distance = (clipped - sources).pow(2).sum([1, 2, 3]).sqrt().mean();
             var (digits, _) = evaluator.Classify(clipped);
-            levels.Add(new SdeditLevel(start, partA.Strided[start], distance.item<float>(), digits.Where((d, i) => d == labels[i]).Count() / (double)count));
+            levels.Add(new SdeditLevel(start, partA.TimestepAt(start), distance.item<float>(), digits.Where((d, i) => d == labels[i]).Count() / (double)count));
         }
         return levels;
     }

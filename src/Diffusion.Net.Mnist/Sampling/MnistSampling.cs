@@ -28,7 +28,7 @@ public static class MnistSampling
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         model.eval();
-        return Denoise(DiffusionPipeline.FromNoise(count, model.InChannels, 28, 28), model, Condition.None, sampler ?? MnistSampler.Ddpm(clipToDataRange));
+        return Denoise(DiffusionPipeline.FromNoise(count, model.InChannels, 28, 28), model, model.Objective, Condition.None, sampler ?? Default(model.Objective, clipToDataRange));
     }
 
     /// <summary>
@@ -40,8 +40,19 @@ public static class MnistSampling
     public static (double Min, double Max) LimitedGuidanceInterval { get; } = (0, 150);
 
     /// <summary>
+    /// The flow models' counterpart of <see cref="LimitedGuidanceInterval"/>: guidance for σ ≤ 0.5 (τ ≤ 500, CS180's
+    /// t ≥ 0.5), the half of the path where x carries less noise than signal.
+    /// </summary>
+    public static (double Min, double Max) FlowLimitedGuidanceInterval { get; } = (0, 500);
+
+    /// <summary>The limited guidance interval for a model of <paramref name="objective"/>.</summary>
+    public static (double Min, double Max) LimitedGuidanceIntervalFor(MnistObjective objective)
+        => objective == MnistObjective.Flow ? FlowLimitedGuidanceInterval : LimitedGuidanceInterval;
+
+    /// <summary>
     /// Algorithm B.4: B.2 with classifier-free guidance ε_u + γ(ε_c − ε_u) toward <paramref name="digits"/> (CS180: γ = 5);
-    /// with <paramref name="sampler"/>, that sampler's grid instead of all 300 DDPM steps.
+    /// with <paramref name="sampler"/>, that sampler's grid instead of all 300 DDPM steps. A flow model is guided the same
+    /// way in its velocity, u = u_∅ + γ(u_c − u_∅), and sampled by <see cref="MnistSampler.DefaultFor"/> unless told otherwise.
     /// </summary>
     /// <param name="model">The class-conditioned UNet.</param>
     /// <param name="digits">One requested digit per sample.</param>
@@ -58,10 +69,12 @@ public static class MnistSampling
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(digits);
         if (digits.Count == 0) throw new ArgumentException("At least one digit is needed.", nameof(digits));
+        if (!(guidanceScale >= 0) || !double.IsFinite(guidanceScale))
+            throw new ArgumentOutOfRangeException(nameof(guidanceScale), guidanceScale, "The guidance scale γ must be a finite number ≥ 0 (0 = unconditional, 1 = conditional, CS180: 5).");
         var condition = Condition.Classes(digits.ToArray());
         condition.Validate(model.Classes);
         model.eval();
-        return Denoise(DiffusionPipeline.FromNoise(digits.Count, model.InChannels, 28, 28), model, condition, sampler ?? MnistSampler.Ddpm(clipToDataRange))
+        return Denoise(DiffusionPipeline.FromNoise(digits.Count, model.InChannels, 28, 28), model, model.Objective, condition, sampler ?? Default(model.Objective, clipToDataRange))
             .WithGuidance(guidanceInterval is { } interval ? Guide.ClassifierFree(guidanceScale).Within(interval.Min, interval.Max) : Guide.ClassifierFree(guidanceScale));
     }
 
@@ -89,10 +102,17 @@ public static class MnistSampling
             return clipped.where(clipped.ge(background), 0f);
     }
 
-    private static DiffusionPipeline Denoise(DiffusionPipeline start, IDiffusionModel model, Condition condition, MnistSampler sampler)
+    private static MnistSampler Default(MnistObjective objective, bool clipToDataRange)
+        => objective == MnistObjective.Flow ? MnistSampler.FlowEuler(MnistSampler.DefaultFlowSteps, clipToDataRange) : MnistSampler.Ddpm(clipToDataRange);
+
+    private static DiffusionPipeline Denoise(DiffusionPipeline start, IDiffusionModel model, MnistObjective objective, Condition condition, MnistSampler sampler)
     {
-        var schedule = (INoiseSchedule)model.Process;
-        var chain = sampler.Steps is { } steps ? start.Denoise(model, steps, condition) : start.Denoise(model, Timesteps.All(schedule.Length), condition);
+        if (sampler.Objective != objective)
+            throw new ArgumentException(objective == MnistObjective.Flow
+                ? $"MNIST sampler '{sampler.Name}' reads DDPM (ε-prediction) models; this is a flow model: use {MnistSampler.KnownFlow} (MnistSampler.Parse(name, MnistObjective.Flow))."
+                : $"MNIST sampler '{sampler.Name}' reads flow models; this is a DDPM model: use {MnistSampler.Known}.", nameof(sampler));
+        if (objective == MnistObjective.Flow) return start.Denoise(model, sampler.Schedule(model.Process), condition).WithSampler(sampler.Sampler);
+        var chain = sampler.Steps is { } steps ? start.Denoise(model, steps, condition) : start.Denoise(model, Timesteps.All(((INoiseSchedule)model.Process).Length), condition);
         return chain.WithSampler(sampler.Sampler);
     }
 }

@@ -1,3 +1,4 @@
+using Diffusion.Net.Mnist.Models;
 using Diffusion.Net.Training;
 
 namespace Diffusion.Net.Mnist.Training;
@@ -13,9 +14,15 @@ public enum MnistModelKind
 
     /// <summary>The class-conditioned DDPM UNet with condition dropout.</summary>
     ClassConditioned,
+
+    /// <summary>
+    /// The single-step denoiser trained on pure noise (z = ε → x; the "denoise pure noise" exercise of CS180's flow
+    /// version of Part 1): the same UnconditionalUNet, whose best answer is the mean digit.
+    /// </summary>
+    PureNoiseDenoiser,
 }
 
-/// <summary>A named set of CS180 Part B hyper-parameters: the network, its width D, the training options, σ or p_uncond.</summary>
+/// <summary>A named set of CS180 Part B hyper-parameters: the network, its objective, its width D, the training options, σ or p_uncond.</summary>
 /// <param name="Name">A short name (used for output folders).</param>
 /// <param name="Kind">The network.</param>
 /// <param name="Hidden">D.</param>
@@ -23,8 +30,14 @@ public enum MnistModelKind
 /// <param name="Sigma">The denoiser's training σ.</param>
 /// <param name="ConditionDropout">p_uncond of the class-conditioned network.</param>
 /// <param name="MinSnrGamma">γ of the Min-SNR-γ loss weighting of the DDPM networks; null for the spec's uniform weighting.</param>
-public sealed record MnistRecipe(string Name, MnistModelKind Kind, int Hidden, TrainerOptions Training, double Sigma = 0.5, double ConditionDropout = 0.1, double? MinSnrGamma = null)
+/// <param name="Objective">What the time- and class-conditioned networks learn: DDPM's ε or the flow velocity.</param>
+/// <param name="FlowTime">How flow-matching training draws t (uniform, as CS180; or logit-normal).</param>
+public sealed record MnistRecipe(string Name, MnistModelKind Kind, int Hidden, TrainerOptions Training, double Sigma = 0.5, double ConditionDropout = 0.1, double? MinSnrGamma = null,
+    MnistObjective Objective = MnistObjective.Ddpm, FlowTimeDistribution FlowTime = FlowTimeDistribution.Uniform)
 {
+    /// <summary>Whether the recipe trains a flow-matching network.</summary>
+    public bool IsFlow => Objective == MnistObjective.Flow;
+
     /// <summary>A copy with a checkpoint folder.</summary>
     public MnistRecipe WithCheckpoints(string directory) => this with { Training = Training with { CheckpointDirectory = directory } };
 }
@@ -59,9 +72,38 @@ public static class MnistRecipes
     public static MnistRecipe QuickTimeConditioned { get; } = new("quick-time-conditioned", MnistModelKind.TimeConditioned, 32,
         new TrainerOptions { Epochs = 3, BatchSize = 128, LearningRate = 1e-3, LearningRateDecayPerEpoch = Math.Pow(0.1, 1.0 / 3), Precision = TrainingPrecision.BFloat16 });
 
+    /// <summary>
+    /// CS180's flow version of §2.2: the time-conditioned UNet trained by flow matching, D = 64, batch 64, 10 epochs,
+    /// Adam 1e-2 decayed as 0.1^(epoch/epochs).
+    /// </summary>
+    public static MnistRecipe FlowTimeConditioned { get; } = new("flow-time-conditioned", MnistModelKind.TimeConditioned, 64,
+        new TrainerOptions { Epochs = 10, BatchSize = 64, LearningRate = 1e-2, LearningRateDecayPerEpoch = Math.Pow(0.1, 1.0 / 10) }, Objective: MnistObjective.Flow);
+
+    /// <summary>CS180's flow version of §2.4: the class-conditioned UNet by flow matching (p_uncond = 0.1), otherwise as the time-only flow recipe; sampled with CFG γ = 5.</summary>
+    public static MnistRecipe FlowClassConditioned { get; } = new("flow-class-conditioned", MnistModelKind.ClassConditioned, 64,
+        new TrainerOptions { Epochs = 10, BatchSize = 64, LearningRate = 1e-2, LearningRateDecayPerEpoch = Math.Pow(0.1, 1.0 / 10) }, Objective: MnistObjective.Flow);
+
+    /// <summary>
+    /// The flow counterpart of <see cref="Quick"/>: the class-conditioned network at D = 32 by flow matching, with the same
+    /// epochs, batch, learning rate and precision, so the two objectives cost the same training time.
+    /// </summary>
+    public static MnistRecipe QuickFlow { get; } = Quick with { Name = "quick-flow", Objective = MnistObjective.Flow };
+
+    /// <summary>A quick time-conditioned flow network for 2 CPU cores: D = 32, 3 epochs, bfloat16.</summary>
+    public static MnistRecipe QuickFlowTimeConditioned { get; } = QuickTimeConditioned with { Name = "quick-flow-time-conditioned", Objective = MnistObjective.Flow };
+
+    /// <summary>The "denoise pure noise" exercise with Part 1's hyper-parameters: D = 128, batch 256, 5 epochs, Adam 1e-4.</summary>
+    public static MnistRecipe PureNoiseDenoiser { get; } = Denoiser with { Name = "pure-noise-denoiser", Kind = MnistModelKind.PureNoiseDenoiser };
+
+    /// <summary>The "denoise pure noise" exercise for 2 CPU cores: D = 32, 2 epochs, bfloat16, Adam 1e-3.</summary>
+    public static MnistRecipe QuickPureNoiseDenoiser { get; } = QuickDenoiser with { Name = "quick-pure-noise-denoiser", Kind = MnistModelKind.PureNoiseDenoiser };
+
     /// <summary>Every recipe by name.</summary>
-    public static IReadOnlyDictionary<string, MnistRecipe> All { get; } = new[] { Denoiser, TimeConditioned, ClassConditioned, Quick, QuickDenoiser, QuickTimeConditioned }
-        .ToDictionary(r => r.Name);
+    public static IReadOnlyDictionary<string, MnistRecipe> All { get; } = new[]
+        {
+            Denoiser, TimeConditioned, ClassConditioned, Quick, QuickDenoiser, QuickTimeConditioned,
+            FlowTimeConditioned, FlowClassConditioned, QuickFlow, QuickFlowTimeConditioned, PureNoiseDenoiser, QuickPureNoiseDenoiser,
+        }.ToDictionary(r => r.Name);
 
     /// <summary>The recipe called <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">No recipe has that name; the message lists them.</exception>

@@ -190,6 +190,56 @@ public sealed class SigmaSchedule
         return new SigmaSchedule(process, levels);
     }
 
+    /// <summary>
+    /// The rectified-flow grid of diffusers' multistep solvers (<c>use_flow_sigmas</c> in DPM-Solver and UniPC): σ = 1 − α
+    /// for α evenly from 1 to 1/T over n + 1 values, shifted, reversed, without its final 0 — so the grid starts just below
+    /// pure noise at σ = 1 − 1/T, where λ = log(α/σ) is finite — then clean data. The model receives the timestep
+    /// ⌊σ·T⌋ (diffusers casts it to int64) while the step uses σ itself (float32).
+    /// </summary>
+    /// <exception cref="ArgumentException">The process is not rectified flow, or the shift is not positive.</exception>
+    public static SigmaSchedule FlowMultistep(IDiffusionProcess process, int steps, double shift = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (process is not RectifiedFlow flow)
+            throw new ArgumentException($"The multistep flow σ grid needs a rectified-flow process; got {process} ({process.Kind}).", nameof(process));
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        if (!(shift > 0) || !double.IsFinite(shift)) throw new ArgumentOutOfRangeException(nameof(shift), shift, "The time shift must be a positive number.");
+        int t = flow.TrainingTimesteps;
+        var levels = new List<NoiseLevel>(steps + 1);
+        for (int i = 0; i < steps; i++)
+        {
+            // Reversed: entry i is the (n − i)-th of the ascending σ list.
+            double alpha = DiffusersTimesteps.Linspace(1, 1.0 / t, steps + 1, steps - i);
+            double sigma = 1 - alpha;
+            sigma = shift * sigma / (1 + (shift - 1) * sigma);
+            levels.Add(NoiseLevel.Flow(Math.Truncate(sigma * t), (float)sigma));
+        }
+        levels.Add(NoiseLevel.Flow(0, 0));
+        return new SigmaSchedule(process, levels);
+    }
+
+    /// <summary>
+    /// <paramref name="steps"/> equal steps in σ on rectified flow, from pure noise to clean data: σ_i = 1 − i/n for
+    /// i = 0 … n. In the convention t = 1 − σ this is CS180's flow sampler, Euler at t = 0, 1/n, …, (n − 1)/n with step
+    /// 1/n; diffusers' grid (<see cref="Flow"/>) differs from it only in ending its σ list at 1/T rather than 1/n.
+    /// </summary>
+    /// <exception cref="ArgumentException">The process is not rectified flow.</exception>
+    public static SigmaSchedule FlowUniform(IDiffusionProcess process, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (process is not RectifiedFlow flow)
+            throw new ArgumentException($"Equal flow steps need a rectified-flow process; got {process} ({process.Kind}).", nameof(process));
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        var levels = new List<NoiseLevel>(steps + 1);
+        for (int i = 0; i < steps; i++)
+        {
+            double sigma = 1 - (double)i / steps;
+            levels.Add(NoiseLevel.Flow(sigma * flow.TrainingTimesteps, sigma));
+        }
+        levels.Add(NoiseLevel.Flow(0, 0));
+        return new SigmaSchedule(process, levels);
+    }
+
     /// <summary>The smallest nonzero level a model was trained at: t = 0 of a table, τ = 1 (σ = 1/T) of rectified flow.</summary>
     private static double SmallestNoiseToSignal(IDiffusionProcess process) => process.At(process is INoiseSchedule ? 0 : 1).NoiseToSignal;
 

@@ -43,7 +43,7 @@ public sealed class UniPcSampler : ISampler
         ArgumentNullException.ThrowIfNull(process);
         // The flow grid starts at pure noise (α = 0), where λ = −∞ and the update has no finite step size.
         if (process is not INoiseSchedule)
-            throw new ArgumentException($"{nameof(UniPcSampler)} builds its grid on a discrete schedule's table; {process} is {process.Kind}, whose grid starts at pure noise (α = 0, λ = −∞). Pass an explicit SigmaSchedule that starts below pure noise.", nameof(process));
+            throw new ArgumentException($"{nameof(UniPcSampler)} builds its grid on a discrete schedule's table; {process} is {process.Kind}, whose grid starts at pure noise (α = 0, λ = −∞). Pass an explicit SigmaSchedule that starts below pure noise, such as SigmaSchedule.FlowMultistep (diffusers' use_flow_sigmas grid).", nameof(process));
         return MultistepSchedules.Create(process, steps, Options, Options.KarrasSigmas, Options.FinalSigma, nameof(UniPcSampler));
     }
 

@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.Training;
 
 /// <summary>
-/// Direct denoising (CS180 Part B §1.2): z = x + σ ε with fresh noise per batch, minimise ‖D_θ(z) − x‖².
+/// Direct denoising (CS180 Part B §1.2): z = x + σ ε with fresh noise per batch, minimise ‖D_θ(z) − x‖². With
+/// <see cref="PureNoise"/> the input is ε alone (the flow version of Part B's "denoise pure noise" exercise): no input
+/// carries any information about its target, so the best D_θ is the constant mean of the data, and what the trained
+/// network outputs shows that an MSE denoiser regresses to the mean rather than generating.
 /// </summary>
 public sealed class DenoisingObjective : ITrainingObjective
 {
@@ -20,11 +23,20 @@ public sealed class DenoisingObjective : ITrainingObjective
         Sigma = sigma;
     }
 
+    private DenoisingObjective(Func<Tensor, Tensor> denoiser) : this(denoiser, 0) => PureNoise = true;
+
+    /// <summary>The "denoise pure noise" objective: z = ε, minimise ‖D_θ(ε) − x‖².</summary>
+    /// <param name="denoiser">D_θ: noise batch → clean estimate (builds a graph).</param>
+    public static DenoisingObjective FromPureNoise(Func<Tensor, Tensor> denoiser) => new(denoiser);
+
+    /// <summary>Whether the input is pure noise rather than x + σε.</summary>
+    public bool PureNoise { get; }
+
     /// <summary>σ.</summary>
     public double Sigma { get; }
 
     /// <inheritdoc />
-    public string Name => FormattableString.Invariant($"denoising (σ={Sigma})");
+    public string Name => PureNoise ? "denoising pure noise" : FormattableString.Invariant($"denoising (σ={Sigma})");
 
     /// <inheritdoc />
     public Tensor Loss(TrainingBatch batch, Generator generator)
@@ -32,7 +44,7 @@ public sealed class DenoisingObjective : ITrainingObjective
         ArgumentNullException.ThrowIfNull(batch);
         using var noise = randn(batch.Images.shape, ScalarType.Float32, CPU, generator: generator);
         using var noiseOnDevice = noise.to(batch.Images.dtype, batch.Images.device);
-        using var z = GaussianNoising.Add(batch.Images, noiseOnDevice, Sigma);
+        using var z = PureNoise ? noiseOnDevice.alias() : GaussianNoising.Add(batch.Images, noiseOnDevice, Sigma);
         using var output = _denoiser(z);
         return nn.functional.mse_loss(output.to(ScalarType.Float32), batch.Images.to(ScalarType.Float32));
     }

@@ -214,8 +214,27 @@ public sealed class DiffusionTrainer
         using var scope = NewDisposeScope();
         var tensors = _model.state_dict().ToDictionary(kv => kv.Key,
             kv => weights is not null && weights.TryGetValue(kv.Key, out var w) ? w : kv.Value.is_floating_point() ? kv.Value.to(ScalarType.Float32) : kv.Value);
-        SafetensorsWriter.Save(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        var metadata = new Dictionary<string, string> { ["format"] = "pt", ["objective"] = _objective.Name };
+        if (_model is INoisePredictor predictor) metadata[PredictionTypeKey] = PredictionTypeName(predictor.OutputKind);
+        SafetensorsWriter.Save(path, tensors, metadata);
     }
+
+    /// <summary>
+    /// The metadata key of <see cref="ModelFileName"/> that records what the trained network predicts, with diffusers'
+    /// <c>prediction_type</c> names (<c>epsilon</c>, <c>sample</c>, <c>v_prediction</c>, <c>flow_prediction</c>), so a
+    /// loader can refuse to read a flow model as a noise predictor or the reverse.
+    /// </summary>
+    public const string PredictionTypeKey = "prediction_type";
+
+    /// <summary>diffusers' <c>prediction_type</c> name of <paramref name="kind"/>.</summary>
+    public static string PredictionTypeName(PredictionKind kind) => kind switch
+    {
+        PredictionKind.Epsilon => "epsilon",
+        PredictionKind.Sample => "sample",
+        PredictionKind.Velocity => "v_prediction",
+        PredictionKind.FlowVelocity => "flow_prediction",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown prediction kind."),
+    };
 
     private void SaveCheckpoint(string path, int epochsCompleted, double learningRate, AdamOptimizer optimizer, ExponentialMovingAverage? ema,
         Generator dataGenerator, Generator noiseGenerator, LossHistory history)

@@ -97,15 +97,7 @@ public sealed class EpsilonPredictionObjective : ITrainingObjective
         using var tOnDevice = t.to(x0.device);
         using var xt = ForwardProcess.AddNoise(Schedule, x0, noiseOnDevice, tOnDevice);
         Condition condition = Condition.None;
-        if (UseLabels)
-        {
-            if (batch.Labels is null) throw new InvalidOperationException("Class-conditional training needs labelled batches.");
-            var labels = batch.Labels.cpu().data<long>().ToArray();
-            using var drop = rand([b], ScalarType.Float64, cpu, generator: generator);
-            var dropped = drop.data<double>().ToArray();
-            for (int i = 0; i < labels.Length; i++) if (dropped[i] < ConditionDropout) labels[i] = -1;
-            condition = new ClassCondition(labels);
-        }
+        if (UseLabels) condition = Training.ConditionDropout.Apply(batch, ConditionDropout, generator);
         using var prediction = Model.Predict(xt, tOnDevice, condition);
         using var predicted = prediction.Output.to(ScalarType.Float32);
         using var target = noiseOnDevice.to(ScalarType.Float32);
