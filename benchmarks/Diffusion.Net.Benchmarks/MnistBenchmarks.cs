@@ -70,6 +70,35 @@ internal static class MnistBenchmarks
     }
 
     /// <summary>
+    /// Training throughput of the same network under both objectives, alternating within each round so that the VM's
+    /// drift hits both alike: the quick recipe (D = 32, batch 128, bfloat16) trained by ε-prediction and by flow matching,
+    /// <paramref name="steps"/> steps per run, median of the steady windows per run, median over the rounds.
+    /// </summary>
+    public static async Task ObjectiveThroughputAsync(int rounds, int steps)
+    {
+        Console.WriteLine($"Machine: {Harness.Machine()}");
+        var train = await MnistDataset.LoadAsync(MnistSplit.Train);
+        var rates = new Dictionary<string, List<double>> { ["ddpm"] = [], ["flow"] = [] };
+        for (int round = 0; round < rounds; round++)
+            foreach (var (name, recipe) in new[] { ("ddpm", MnistRecipes.Quick), ("flow", MnistRecipes.QuickFlow) })
+            {
+                var r = recipe with { Training = recipe.Training with { Epochs = 1, ItemsPerEpoch = 128 * steps, ProgressEvery = 10, Seed = 1 } };
+                using var model = MnistTraining.CreateModel(r);
+                var windows = new List<double>();
+                MnistTraining.CreateTrainer(r, model).Train(train, new SyncProgress(p => windows.Add(p.ImagesPerSecond)));
+                var steady = windows.Skip(1).Order().ToList();
+                rates[name].Add(steady[steady.Count / 2]);
+                Console.WriteLine(FormattableString.Invariant($"  round {round + 1} {name}: {steady[steady.Count / 2]:0} images/s"));
+            }
+        static double Median(List<double> v) { var o = v.Order().ToArray(); return o.Length % 2 == 1 ? o[o.Length / 2] : (o[o.Length / 2 - 1] + o[o.Length / 2]) / 2; }
+        Console.WriteLine("| objective | images/s (median of rounds) | per round |");
+        Console.WriteLine("|---|---|---|");
+        foreach (var (name, v) in rates)
+            Console.WriteLine(FormattableString.Invariant($"| {name} | {Median(v):0} | {string.Join(", ", v.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} |"));
+        Console.WriteLine(FormattableString.Invariant($"flow / ddpm: {Median(rates["flow"]) / Median(rates["ddpm"]):0.000}×"));
+    }
+
+    /// <summary>
     /// A few training steps of the CS180 class-conditioned UNet (D = 64, batch 128) in one layout and precision, for a
     /// per-primitive profile: run with ONEDNN_VERBOSE=1 and feed the log to tools/onednn_profile.py.
     /// </summary>
@@ -128,30 +157,48 @@ internal static class MnistBenchmarks
         Console.WriteLine($"Machine: {Harness.Machine()}");
         var test = await MnistDataset.LoadAsync(MnistSplit.Test);
         var evaluator = MnistEvaluator.LoadShipped(test);
-        using var model = (ClassConditionalUNet)MnistTraining.Load(MnistRecipes.Quick with { Hidden = hidden }, modelPath);
+        // The file says whether it is a DDPM or a flow model; rows are read as that objective's sampler names.
+        MnistObjective objective;
+        using (var file = SafetensorsFile.Open(modelPath)) objective = MnistTraining.ReadObjective(file.Metadata) ?? MnistObjective.Ddpm;
+        var recipe = (objective == MnistObjective.Flow ? MnistRecipes.QuickFlow : MnistRecipes.Quick) with { Hidden = hidden };
+        using var model = (ClassConditionalUNet)MnistTraining.Load(recipe, modelPath);
         model.to(ScalarType.BFloat16);
-        // A row written NAME:time is timed only (its quality measured in an earlier run of the same model and seeds).
-        var samplers = rows.Select(r => MnistSampler.Parse(r.Replace(":time", "", StringComparison.Ordinal))).ToList();
-        var timedOnly = rows.Where(r => r.EndsWith(":time", StringComparison.Ordinal)).Select(r => r[..^":time".Length]).ToHashSet();
+        // A row is NAME, NAME@γ (another guidance scale than 5), and either with :time for timed only (its quality
+        // measured in an earlier run of the same model and seeds).
+        var parsed = rows.Select(r =>
+        {
+            bool timeOnly = r.EndsWith(":time", StringComparison.Ordinal);
+            var spec = timeOnly ? r[..^":time".Length] : r;
+            int at = spec.IndexOf('@', StringComparison.Ordinal);
+            double gamma = at < 0 ? 5 : double.Parse(spec[(at + 1)..], CultureInfo.InvariantCulture);
+            var sampler = MnistSampler.Parse(at < 0 ? spec : spec[..at], objective);
+            return (Label: spec, Sampler: sampler, Gamma: gamma, TimeOnly: timeOnly);
+        }).ToList();
         var requested = MnistSampling.EachDigit(samples / 10);
-        Console.WriteLine($"Model {modelPath} (D = {hidden}); {samples} samples per row and seed ({samples / 10} per digit), sampling seeds s·10000 + 1000 + batch start for s = 0…{seeds - 1}, evaluator seed 0; CFG 5 at every step");
-        Console.WriteLine("| sampler | model evaluations per digit per branch | class agreement per seed | feature distance per seed | real digits | ratio mean ± sd |");
-        Console.WriteLine("|---|---|---|---|---|---|");
-        foreach (var sampler in samplers.Where(s => !timedOnly.Contains(s.Name)))
+        double realGrey;
+        using (var realImages = test.Images(arange(test.Count, dtype: ScalarType.Int64))) realGrey = GreyShare(realImages);
+        Console.WriteLine($"Model {modelPath} ({objective}, D = {hidden}); {samples} samples per row and seed ({samples / 10} per digit), sampling seeds s·10000 + 1000 + batch start for s = 0…{seeds - 1}, evaluator seed 0; CFG γ = 5 at every step unless the row says @γ");
+        Console.WriteLine(FormattableString.Invariant($"Grey share (pixels in (0.1, 0.5)) of the 10,000 test digits: {realGrey:P1}"));
+        Console.WriteLine("| sampler | model evaluations per digit per branch | class agreement per seed | feature distance per seed | real digits | ratio mean ± sd | grey share (mean) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var row in parsed.Where(r => !r.TimeOnly))
         {
             var qualities = new List<MnistQuality>();
+            var grey = new List<double>();
             for (int s = 0; s < seeds; s++)
             {
-                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, sampler: sampler));
+                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, row.Gamma, sampler: row.Sampler));
                 qualities.Add(evaluator.Evaluate(all, requested, seed: 0));
+                grey.Add(GreyShare(all));
             }
-            int calls = MnistSampling.ClassConditioned(model, [0], sampler: sampler).TotalModelCalls;
+            int calls = row.Sampler.ModelCalls(model.Process);
             var ratios = qualities.Select(q => q.FrechetRatio).ToArray();
             double mean = ratios.Average(), sd = Math.Sqrt(ratios.Sum(r => (r - mean) * (r - mean)) / Math.Max(1, ratios.Length - 1));
             Console.WriteLine(FormattableString.Invariant(
-                $"| {sampler.Name} | {calls} | {string.Join(", ", qualities.Select(q => q.ClassAgreement.ToString("P1", CultureInfo.InvariantCulture)))} | {string.Join(", ", qualities.Select(q => q.FrechetDistance.ToString("0.0", CultureInfo.InvariantCulture)))} | {qualities[0].RealFrechetDistance:0.0} | {mean:0.00} ± {sd:0.00} |"));
+                $"| {row.Label} | {calls} | {string.Join(", ", qualities.Select(q => q.ClassAgreement.ToString("P1", CultureInfo.InvariantCulture)))} | {string.Join(", ", qualities.Select(q => q.FrechetDistance.ToString("0.0", CultureInfo.InvariantCulture)))} | {qualities[0].RealFrechetDistance:0.0} | {mean:0.00} ± {sd:0.00} | {grey.Average():P1} |"));
         }
-
+        var samplers = parsed.GroupBy(r => r.Sampler.Name).Select(g => g.First().Sampler).ToList();
+        if (rounds < 1) return;
         Console.WriteLine();
         Console.WriteLine($"Seconds per 100 digits, {rounds} rounds, rows alternating within each round (median; ratio = DDPM-300's median of the same rounds / the row's):");
         var digits = MnistSampling.EachDigit(10);

@@ -5,8 +5,10 @@
 //   roof             fp32 and bf16 GEMM throughput (2048² matmul), the roof for the others
 //   mnist-train      CS180 class-conditioned UNet (D = 64, batch 128) training throughput, fp32 and bf16, against the roof and its analytic FLOPs
 //   mnist-steps nchw|nhwc fp32|bf16 [STEPS]  a few D = 64 training steps, for ONEDNN_VERBOSE=1 and tools/onednn_profile.py
+//   mnist-train-objectives [ROUNDS] [STEPS]  training images/s of the quick recipe by ε-prediction and by flow matching, alternating
 //   mnist-memory [STEPS] [SAMPLER]  RSS over 10,000 UNet steps of sampling with a MnistSampler (ddpm, dpm++2m-10, …; must stay flat)
-//   mnist-samplers MODEL [D] [N] [SEEDS] [ROUNDS] [SAMPLER...]  quality against model evaluations and seconds per 100 digits of every sampler row
+//   mnist-samplers MODEL [D] [N] [SEEDS] [ROUNDS] [SAMPLER[@γ][:time]...]  quality against model evaluations and seconds per 100 digits
+//                    of every sampler row (a DDPM or a flow model, read from the file; @γ: another guidance scale than 5)
 //   mnist-quality MODEL [D] [N]  agreement and feature distance of B.4 samples of a trained class-conditioned UNet under sampling variants
 //   mnist-compare D N SEEDS [--limited] [--threshold Q] MODEL...  the main job's sampling (B.4, or CFG limited to t ≤ 150; x̂_0 clamped, or dynamically thresholded) of several trained class-conditioned UNets at several seeds (mean ± sd)
 //   mnist-reference-io DIR [MODEL]  weights and one forward pass of the class-conditioned UNet, for tools/pytorch_reference/check_mnist_unet.py
@@ -31,6 +33,7 @@ switch (suite)
         break;
     case "roof": Harness.Roof(); break;
     case "mnist-train": await MnistBenchmarks.TrainingThroughputAsync(); break;
+    case "mnist-train-objectives": await MnistBenchmarks.ObjectiveThroughputAsync(args.Length > 1 ? int.Parse(args[1]) : 3, args.Length > 2 ? int.Parse(args[2]) : 60); break;
     case "mnist-steps": await MnistBenchmarks.TrainingStepsAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 12); break;
     case "mnist-memory": await MnistBenchmarks.MemoryFlatnessAsync(args.Length > 1 ? int.Parse(args[1]) : 10_000, args.Length > 2 ? args[2] : "ddpm"); break;
     case "mnist-samplers":

@@ -17,7 +17,7 @@ internal sealed class ConsoleReporter : IProgress<TrainingProgress>, IProgress<D
     {
         if (p.Step != p.TotalSteps && DateTime.UtcNow - _lastSampling < TimeSpan.FromSeconds(5)) return;
         _lastSampling = DateTime.UtcNow;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  sampling step {p.Step}/{p.TotalSteps} (t={p.Timestep})  {p.Elapsed:mm\\:ss}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  sampling step {p.Step}/{p.TotalSteps} (t={p.Timestep:0.##})  {p.Elapsed:mm\\:ss}"));
     }
 
     public void Report(string message) => Console.WriteLine("  " + message);

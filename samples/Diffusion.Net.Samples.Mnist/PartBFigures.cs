@@ -28,7 +28,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         return path;
     }
 
-    /// <summary>The main job: train the quick class-conditioned UNet (DDPM or flow), sample 4 of each digit with CFG 5, evaluate.</summary>
+    /// <summary>The main job: train the quick class-conditioned UNet (DDPM or flow), sample 4 of each digit with CFG (γ = 5 unless --cfg), evaluate.</summary>
     public Task MainJobAsync() => ClassConditionedAsync(evaluate: true, snapshots: false);
 
     /// <summary>Fig. 3: test digits noised with z = x + σε for σ ∈ {0, 0.2, 0.4, 0.5, 0.6, 0.8, 1}.</summary>
@@ -132,7 +132,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         SaveGif(Out(recipe.Name, "3-time-denoising.gif"), run);
     }
 
-    /// <summary>Fig. 11 and samples: the class-conditioned UNet's loss curve, 4 of each digit with CFG 5 at chosen epochs, a GIF, evaluation.</summary>
+    /// <summary>Fig. 11 and samples: the class-conditioned UNet's loss curve, 4 of each digit with CFG at chosen epochs, a GIF, evaluation.</summary>
     public async Task ClassConditionedAsync(bool evaluate, bool snapshots = true)
     {
         var recipe = options.Recipe(MnistModelKind.ClassConditioned);
@@ -149,9 +149,9 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         var labels = digits.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList();
         void Samples(int epoch)
         {
-            using var samples = MnistSampling.ClassConditioned(model, digits, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter);
+            using var samples = MnistSampling.ClassConditioned(model, digits, options.GuidanceScale, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter);
             using var shown = MnistSampling.Threshold(samples.Sample.to(ScalarType.Float32));
-            ImageGrid.Save(Out(recipe.Name, $"4-class-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Class-conditioned samples, CFG 5 ({SamplingName(recipe)}), after epoch {epoch}" });
+            ImageGrid.Save(Out(recipe.Name, $"4-class-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Class-conditioned samples, CFG {Cfg} ({SamplingName(recipe)}), after epoch {epoch}" });
             if (epoch == recipe.Training.Epochs || evaluator is null) return;
             // Intermediate epochs: keep the weights and measure them, so a long run reports every milestone.
             using (var scope = NewDisposeScope())
@@ -166,17 +166,17 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  training: {result.Elapsed.TotalMinutes:0.0} min this run, {result.ImagesPerSecond:0} img/s; last epoch mean loss {result.History.EpochMean(recipe.Training.Epochs):0.00000}"));
 
-        using var run = MnistSampling.ClassConditioned(model, digits, sampler: options.Sampler).CaptureTrajectory(GifEvery).Run(RunOptions(model, recipe), reporter);
+        using var run = MnistSampling.ClassConditioned(model, digits, options.GuidanceScale, sampler: options.Sampler).CaptureTrajectory(GifEvery).Run(RunOptions(model, recipe), reporter);
         using (var shown = MnistSampling.Threshold(run.Sample.to(ScalarType.Float32)))
-            ImageGrid.Save(Out("digits.png"), shown, 10, _grid with { Title = $"4 of each digit, CFG 5 ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)", Labels = labels });
+            ImageGrid.Save(Out("digits.png"), shown, 10, _grid with { Title = $"4 of each digit, CFG {Cfg} ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)", Labels = labels });
         SaveGif(Out("denoising.gif"), run);
         var interval = MnistSampling.LimitedGuidanceIntervalFor(recipe.Objective);
-        using (var limited = MnistSampling.ClassConditioned(model, digits, guidanceInterval: interval, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter))
+        using (var limited = MnistSampling.ClassConditioned(model, digits, options.GuidanceScale, guidanceInterval: interval, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter))
         using (var shown = MnistSampling.Threshold(limited.Sample.to(ScalarType.Float32)))
         {
             ImageGrid.Save(Out("digits-limited-guidance.png"), shown, 10, _grid with
             {
-                Title = string.Create(CultureInfo.InvariantCulture, $"Same seeds, CFG 5 only for {IntervalName(recipe)} ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)"),
+                Title = string.Create(CultureInfo.InvariantCulture, $"Same seeds, CFG {Cfg} only for {IntervalName(recipe)} ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)"),
                 Labels = labels,
             });
         }
@@ -200,16 +200,16 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         Console.WriteLine($"Evaluating {perDigit * 10} samples after epoch {epoch} ({perDigit} per digit):");
         var quality = Measure(model, recipe, evaluator, perDigit, null);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {SamplingName(recipe)}, {options.Sampler.ModelCalls(model.Process)} UNet evaluations per branch, CFG 5 at every step: ") + quality);
+            $"  {SamplingName(recipe)}, {options.Sampler.ModelCalls(model.Process)} UNet evaluations per branch, CFG {Cfg} at every step: ") + quality);
         MnistQuality? limited = null;
         if (options.EvaluateLimitedGuidance)
         {
             limited = Measure(model, recipe, evaluator, perDigit, interval);
-            Console.WriteLine($"  CFG 5 only for {IntervalName(recipe)} (limited interval): " + limited);
+            Console.WriteLine($"  CFG {Cfg} only for {IntervalName(recipe)} (limited interval): " + limited);
         }
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new
         {
-            recipe = recipe.Name, objective = recipe.Objective.ToString(), hidden = recipe.Hidden, epoch, epochs = recipe.Training.Epochs, precision = recipe.Training.Precision.ToString(),
+            recipe = recipe.Name, objective = recipe.Objective.ToString(), hidden = recipe.Hidden, epoch, guidanceScale = options.GuidanceScale, epochs = recipe.Training.Epochs, precision = recipe.Training.Precision.ToString(),
             sampler = options.Sampler.Name,
             quality.Samples, quality.ClassAgreement, quality.MeanConfidence, quality.FrechetDistance, quality.RealFrechetDistance, quality.FrechetRatio,
             limitedGuidance = limited is null ? null : new
@@ -228,7 +228,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         for (int start = 0; start < requested.Length; start += 100)
         {
             var chunk = requested.Skip(start).Take(100).ToArray();
-            using var r = MnistSampling.ClassConditioned(model, chunk, guidanceInterval: interval, sampler: options.Sampler).Run(RunOptions(model, recipe) with { Seed = options.Seed + 1000 + start }, reporter);
+            using var r = MnistSampling.ClassConditioned(model, chunk, options.GuidanceScale, guidanceInterval: interval, sampler: options.Sampler).Run(RunOptions(model, recipe) with { Seed = options.Seed + 1000 + start }, reporter);
             batches.Add(MnistSampling.Threshold(r.Sample.to(ScalarType.Float32)));
         }
         using var all = cat(batches, 0);
@@ -259,6 +259,8 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
     }
 
     /// <summary>The epochs with sample figures: CS180's 5 and 20 for DDPM, 1, 5 and 10 for the flow version, and the last.</summary>
+    private string Cfg => options.GuidanceScale.ToString("0.##", CultureInfo.InvariantCulture);
+
     private static HashSet<int> SnapshotEpochs(MnistRecipe recipe)
     {
         int epochs = recipe.Training.Epochs;

@@ -69,7 +69,7 @@ public sealed record MnistSampler(string Name, ISampler Sampler, int? Steps)
     public static MnistSampler DefaultFor(MnistObjective objective) => objective == MnistObjective.Flow ? FlowEuler(DefaultFlowSteps) : Ddpm();
 
     /// <summary>The step count of <see cref="DefaultFor"/> on a flow model.</summary>
-    public const int DefaultFlowSteps = 50;
+    public const int DefaultFlowSteps = 20;
 
     /// <summary>Algorithm B.4 (and B.2): the DDPM step with σ² = β_t at every timestep, 300 model evaluations per branch.</summary>
     public static MnistSampler Ddpm(bool clipToDataRange = true) => new("ddpm", MnistSampling.Sampler(clipToDataRange), null);
