@@ -93,14 +93,14 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The DeepFloyd folder '{folder}' does not exist.");
         var unetFolder = Path.Combine(folder, "unet");
         if (!Directory.Exists(unetFolder)) throw new DirectoryNotFoundException($"'{folder}' has no unet/ folder; is it a diffusers DeepFloyd IF pipeline folder?");
-        var config = IFUNetConfig.Load(Path.Combine(unetFolder, "config.json"));
-        var scheduler = DdpmSchedulerConfig.Load(Path.Combine(folder, "scheduler", "scheduler_config.json"));
+        var config = IFUNetConfig.Load(Path.Combine(unetFolder, "config.json"), options.Limits);
+        var scheduler = DdpmSchedulerConfig.Load(Path.Combine(folder, "scheduler", "scheduler_config.json"), options.Limits);
         DdpmSchedulerConfig? imageNoising = null;
         var noisingPath = Path.Combine(folder, "image_noising_scheduler", "scheduler_config.json");
         if (config.IsSuperResolution)
         {
             imageNoising = File.Exists(noisingPath)
-                ? DdpmSchedulerConfig.Load(noisingPath)
+                ? DdpmSchedulerConfig.Load(noisingPath, options.Limits)
                 : throw new FileNotFoundException($"Stage II needs image_noising_scheduler/scheduler_config.json in '{folder}'.", noisingPath);
         }
         cancellationToken.ThrowIfCancellationRequested();
