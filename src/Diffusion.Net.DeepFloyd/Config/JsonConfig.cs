@@ -86,7 +86,14 @@ internal sealed class JsonConfig
     public string? String(string key, string? fallback = null)
     {
         if (!_root.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
-        return v.ValueKind == JsonValueKind.String ? v.GetString() : throw new ModelConfigException(Source, key, $"expected a string; got {Kind(v)}");
+        return v.ValueKind == JsonValueKind.String ? Text(v, key) : throw new ModelConfigException(Source, key, $"expected a string; got {Kind(v)}");
+    }
+
+    /// <summary>System.Text.Json refuses invalid UTF-8 and unpaired surrogate escapes only when a string is read.</summary>
+    private string Text(JsonElement v, string key)
+    {
+        try { return v.GetString()!; }
+        catch (InvalidOperationException e) { throw new ModelConfigException(Source, key, "the string is not valid Unicode", e); }
     }
 
     public int[] IntList(string key, int count)
@@ -102,6 +109,6 @@ internal sealed class JsonConfig
     public string[] StringList(string key)
     {
         if (!_root.TryGetProperty(key, out var v) || v.ValueKind != JsonValueKind.Array) throw new ModelConfigException(Source, key, "expected a list of strings");
-        return v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new ModelConfigException(Source, key, "expected strings")).ToArray();
+        return v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? Text(e, key) : throw new ModelConfigException(Source, key, "expected strings")).ToArray();
     }
 }

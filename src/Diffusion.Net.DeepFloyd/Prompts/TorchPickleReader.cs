@@ -262,7 +262,9 @@ internal static class TorchPickleReader
                 throw Bad($"the tensors exceed the budget of {limits.MaxTensorElements} elements (InputLimits.MaxTensorElements)");
             _elements += elements;
             using var view = storage.as_strided(shape, strides, offset);
-            var t = view.contiguous().clone().DetachFromDisposeScope();
+            // A copy, so the tensor does not keep the whole storage alive (and the contiguous temporary is freed now).
+            using var dense = view.contiguous();
+            var t = dense.clone().DetachFromDisposeScope();
             Tensors.Add(t);
             return t;
         }

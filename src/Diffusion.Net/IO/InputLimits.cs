@@ -30,11 +30,14 @@ public sealed record InputLimits
     /// </summary>
     public long MaxParameters { get; init; } = 16_000_000_000;
 
-    /// <summary>The most tensor elements a pickled tensor dict may rebuild, all tensors together. Default 2³⁰.</summary>
-    public long MaxTensorElements { get; init; } = 1L << 30;
+    /// <summary>
+    /// The most tensor elements a pickled tensor dict may rebuild, all tensors together. Default 2²⁸ (1 GiB of float32;
+    /// CS180's prompt dict holds about 10⁷).
+    /// </summary>
+    public long MaxTensorElements { get; init; } = 1L << 28;
 
-    /// <summary>The most bytes a pickled tensor dict's storages may hold, all together. Default 4 GiB.</summary>
-    public long MaxStorageBytes { get; init; } = 4L * 1024 * 1024 * 1024;
+    /// <summary>The most bytes a pickled tensor dict's storages may hold, all together. Default 1 GiB.</summary>
+    public long MaxStorageBytes { get; init; } = 1L << 30;
 
     /// <summary>The largest pickle program (<c>data.pkl</c>) or small zip member read whole. Default 64 MiB.</summary>
     public long MaxPickleBytes { get; init; } = 64L * 1024 * 1024;

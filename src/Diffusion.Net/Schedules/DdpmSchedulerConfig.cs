@@ -81,7 +81,16 @@ public sealed record DdpmSchedulerConfig
     /// <summary>Parses a config object within <paramref name="limits"/>; <paramref name="source"/> names it in messages.</summary>
     public static DdpmSchedulerConfig Parse(JsonElement root, string source, InputLimits? limits)
     {
-        limits ??= InputLimits.Default;
+        try { return ParseObject(root, source, limits ?? InputLimits.Default); }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json refuses invalid UTF-8 and unpaired surrogate escapes only when a string is read.
+            throw new ModelConfigException(source, null, "a key or string is not valid Unicode", e);
+        }
+    }
+
+    private static DdpmSchedulerConfig ParseObject(JsonElement root, string source, InputLimits limits)
+    {
         if (root.ValueKind != JsonValueKind.Object) throw new ModelConfigException(source, null, "the config is not a JSON object");
         var c = new DdpmSchedulerConfig();
         foreach (var p in root.EnumerateObject())
@@ -142,11 +151,9 @@ public sealed record DdpmSchedulerConfig
     {
         if (NumTrainTimesteps < 1) throw new ModelConfigException(source, "num_train_timesteps", $"must be positive; got {NumTrainTimesteps}");
         // β is a per-step noise variance: outside (0, 1) the schedule has no meaning (ᾱ_t ≤ 0 or NaN).
-        if (TrainedBetas is null && BetaSchedule != "squaredcos_cap_v2")
-        {
-            if (!(BetaStart > 0 && BetaStart < 1)) throw new ModelConfigException(source, "beta_start", "must lie in (0, 1)");
-            if (!(BetaEnd > 0 && BetaEnd < 1)) throw new ModelConfigException(source, "beta_end", "must lie in (0, 1)");
-        }
+        // Checked whatever the schedule: a value the cosine schedule ignores is still a broken config.
+        if (!(BetaStart > 0 && BetaStart < 1)) throw new ModelConfigException(source, "beta_start", "must lie in (0, 1)");
+        if (!(BetaEnd > 0 && BetaEnd < 1)) throw new ModelConfigException(source, "beta_end", "must lie in (0, 1)");
         if (TrainedBetas is not null)
         {
             for (int i = 0; i < TrainedBetas.Count; i++)

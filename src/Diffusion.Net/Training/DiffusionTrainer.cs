@@ -306,7 +306,11 @@ public sealed class DiffusionTrainer
         using var probe = new Generator(0, CPU);
         using var probeState = probe.get_state();
         foreach (var name in new[] { "rng.data", "rng.noise" })
+        {
             RequireTensor(path, file, name, probeState.dtype, probeState.shape);
+            using var state = file.Read(name);
+            CheckGeneratorState(path, name, state.bytes);
+        }
         long points = adamStep;
         RequireTensor(path, file, "history.step", ScalarType.Int64, [points]);
         RequireTensor(path, file, "history.epoch", ScalarType.Int64, [points]);
@@ -357,6 +361,22 @@ public sealed class DiffusionTrainer
         noiseGenerator.set_state(file.Read("rng.noise"));
         for (int i = 0; i < steps.Length; i++) history.Add(new LossPoint(steps[i], (int)epochOf[i], losses[i]));
         return (epochs, learningRate);
+    }
+
+    /// <summary>
+    /// libtorch's CPU generator state is its <c>CPUGeneratorImplState</c> struct: the legacy THGeneratorState
+    /// (seed u64 @0, left i32 @8, seeded i32 @12, next u64 @16, 624 × u64 state @24, normal cache) then a float
+    /// sample and its flag, 5056 bytes in all. <c>set_state</c> rejects a Mersenne-Twister state that is not seeded
+    /// or whose position is out of range with a C++ exception that aborts the process through TorchSharp, so the
+    /// same conditions are checked here first.
+    /// </summary>
+    private static void CheckGeneratorState(string path, string name, ReadOnlySpan<byte> state)
+    {
+        int left = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(state[8..]);
+        int seeded = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(state[12..]);
+        ulong next = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(state[16..]);
+        if (seeded != 1 || left < 1 || left > 624 || next > 624)
+            throw new CheckpointFormatException(path, name, "is not a valid Mersenne-Twister generator state");
     }
 
     private static long MetadataInteger(string path, IReadOnlyDictionary<string, string> meta, string key, long min, long max)
