@@ -77,7 +77,8 @@ internal static class ConfigCases
     private static HostileCase Set(string id, string kind, string key, string value, string fragment, (string Key, string Value)? also = null)
     {
         var seedName = kind switch { "unet" => "unet_config.json", "t5" => "t5_config.json", _ => "scheduler_config.json" };
-        return new(id, kind + " config", Expectation.Reject, dir =>
+        var target = kind switch { "unet" => "IFUNetConfig.Load + build", "t5" => "T5Config.Load + build", _ => "DdpmSchedulerConfig.Load + schedule" };
+        return new(id, target, Expectation.Reject, dir =>
         {
             var json = JsonNode.Parse(Files.Seed(seedName))!.AsObject();
             json[key] = JsonNode.Parse(value);
