@@ -15,11 +15,17 @@ internal static class UntrustedFile
     /// </summary>
     public static long CheckedLength(string path, long maxBytes, Func<string, Exception> fail)
     {
-        var info = new FileInfo(path);
+        FileSystemInfo info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"'{path}' does not exist.", path);
-        // FileInfo follows symbolic links; a link's target must be a regular file too.
-        if ((info.Attributes & FileAttributes.Directory) != 0) throw fail("it is a directory");
-        long length = info.Length;
+        // FileInfo describes a symbolic link itself (its Length is the target path's length): judge the final target,
+        // or a link to a pipe would pass and block in open().
+        if (info.LinkTarget is not null)
+        {
+            info = File.ResolveLinkTarget(path, returnFinalTarget: true) ?? info;
+            if (!info.Exists) throw new FileNotFoundException($"'{path}' is a link to a file that does not exist.", path);
+        }
+        if (info is not FileInfo file || (info.Attributes & FileAttributes.Directory) != 0) throw fail("it is a directory");
+        long length = file.Length;
         if (length == 0) throw fail("the file is empty or not a regular file (a pipe, a device or a virtual file)");
         if (length > maxBytes) throw fail($"the file is {length} bytes, more than the limit of {maxBytes}");
         return length;

@@ -35,8 +35,9 @@ public sealed class DiffusionTrainer
     /// <summary>The loss history CSV written beside the checkpoint.</summary>
     public const string LossCsvFileName = "loss.csv";
 
-    // Version 2 added the checksum; version 1 files cannot be verified and are refused by name.
+    // Version 2 added the checksum. Version 1 files (no checksum) still resume, with every other check and a warning.
     private const string Format = "diffusion-net-checkpoint/2";
+    private const string FormatWithoutChecksum = "diffusion-net-checkpoint/1";
     private readonly nn.Module _model;
     private readonly ITrainingObjective _objective;
     private readonly ILogger _logger;
@@ -276,15 +277,17 @@ public sealed class DiffusionTrainer
         using var file = SafetensorsFile.Open(path);
         var meta = file.Metadata;
         var format = meta.GetValueOrDefault("format");
-        if (format != Format)
+        if (format is not (Format or FormatWithoutChecksum)) throw new CheckpointFormatException(path, "format", "it is not a Diffusion.Net training checkpoint");
+        if (format == Format)
         {
-            throw new CheckpointFormatException(path, "format", format == "diffusion-net-checkpoint/1"
-                ? "it was written by an older Diffusion.Net without a checksum; start a fresh run (Resume = false or another folder)"
-                : "it is not a Diffusion.Net training checkpoint");
+            if (!meta.TryGetValue("checksum", out var checksum)) throw new CheckpointFormatException(path, "checksum", "is missing");
+            if (!string.Equals(Convert.ToHexStringLower(file.HashData()), checksum, StringComparison.Ordinal))
+                throw new CheckpointFormatException(path, "checksum", "the tensor data does not match its checksum (the file is damaged)");
         }
-        if (!meta.TryGetValue("checksum", out var checksum)) throw new CheckpointFormatException(path, "checksum", "is missing");
-        if (!string.Equals(Convert.ToHexStringLower(file.HashData()), checksum, StringComparison.Ordinal))
-            throw new CheckpointFormatException(path, "checksum", "the tensor data does not match its checksum (the file is damaged)");
+        else
+        {
+            _logger.LogWarning("The checkpoint {Path} predates checksums: its data cannot be verified, only its structure.", path);
+        }
         var fingerprint = Fingerprint(Options);
         if (!meta.TryGetValue("fingerprint", out var saved)) throw new CheckpointFormatException(path, "fingerprint", "is missing, so the training options cannot be checked");
         if (saved != fingerprint)

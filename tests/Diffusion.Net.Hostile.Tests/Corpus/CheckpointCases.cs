@@ -43,7 +43,7 @@ internal static class CheckpointCases
                      ("epochs_completed", null, "epochs_completed"), ("epochs_completed", "abc", "epochs_completed"), ("epochs_completed", "99999999999999999999", "epochs_completed"),
                      ("epochs_completed", "-1", "epochs_completed"), ("epochs_completed", "99", "adam_step"), ("adam_step", null, "adam_step"), ("adam_step", "-100", "adam_step"),
                      ("adam_step", "1e3", "adam_step"), ("learning_rate", null, "learning_rate"), ("learning_rate", "NaN", "learning_rate"), ("learning_rate", "0.5", "learning_rate"),
-                     ("learning_rate", "-1", "learning_rate"), ("fingerprint", null, "fingerprint"), ("checksum", null, "checksum"), ("format", "diffusion-net-checkpoint/1", "format"),
+                     ("learning_rate", "-1", "learning_rate"), ("fingerprint", null, "fingerprint"), ("checksum", null, "checksum"), ("format", "diffusion-net-checkpoint/0", "format"),
                  })
         {
             yield return new($"D09-meta-{key}-{value ?? "missing"}", Target, Expectation.Reject, dir =>
@@ -67,6 +67,19 @@ internal static class CheckpointCases
             return Resume(dir);
         }, nameof(CheckpointFormatException), ["checksum"]);
         yield return new("checkpoint-resume-intact", Target, Expectation.Accept, dir => { TrainOnce(dir); return Resume(dir); });
+        yield return new("checkpoint-resume-version-1", Target, Expectation.Accept, dir =>
+        {
+            // Checkpoints written before checksums still resume (their structure is still checked in full).
+            var path = TrainOnce(dir);
+            Rewrite(path, _ => { }, m => { m["format"] = "diffusion-net-checkpoint/1"; m.Remove("checksum"); }, rechecksum: false);
+            return Resume(dir);
+        });
+        yield return new("D09-version-1-garbled-lr", Target, Expectation.Reject, dir =>
+        {
+            var path = TrainOnce(dir);
+            Rewrite(path, _ => { }, m => { m["format"] = "diffusion-net-checkpoint/1"; m.Remove("checksum"); m["learning_rate"] = "NaN"; }, rechecksum: false);
+            return Resume(dir);
+        }, nameof(CheckpointFormatException), ["learning_rate"]);
     }
 
     private static HostileCase Edit(string id, Action<Dictionary<string, Tensor>> edit, string fragment, string type = nameof(CheckpointFormatException))

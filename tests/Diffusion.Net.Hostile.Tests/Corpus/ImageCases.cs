@@ -59,6 +59,7 @@ internal static class ImageCases
         yield return new("D05-jpeg-scan-bomb-small", Target, Expectation.Reject, dir => Load(Files.Write(dir, "bomb.jpg", ProgressiveScanBomb(4000, 4000, 200))), nameof(InvalidImageException), ["pixel passes"]);
         yield return new("D11-image-dev-zero", Target, Expectation.Reject, dir => Load(Files.Link(dir, "zero.png", "/dev/zero")), nameof(InvalidImageException));
         yield return new("D11-image-fifo", Target, Expectation.Reject, dir => Load(Files.Fifo(dir, "pipe.png")), nameof(InvalidImageException));
+        yield return new("D11-image-symlink-to-fifo", Target, Expectation.Reject, dir => Load(Files.Link(dir, "link.png", Files.Fifo(dir, "pipe"))), nameof(InvalidImageException));
         yield return new("image-empty", Target, Expectation.Reject, dir => Load(Files.Write(dir, "e.png", [])), nameof(InvalidImageException));
         yield return new("image-huge-canvas-header", Target, Expectation.Reject, dir => Load(Files.Write(dir, "h.gif", GifFrameBomb(65535, 65535, 1))), nameof(InvalidImageException));
     }

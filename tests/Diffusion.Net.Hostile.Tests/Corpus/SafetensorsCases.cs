@@ -41,6 +41,7 @@ internal static class SafetensorsCases
             Files.Link(dir, "shard.safetensors", "/etc/passwd");
             return ShardedSafetensors.Open(Files.WriteText(dir, "model.safetensors.index.json", """{"weight_map":{"a":"shard.safetensors"}}"""));
         }, nameof(SafetensorsFormatException), ["shard.safetensors"], ["root:", "/bin/", "daemon"]);
+        yield return new("D11-symlink-to-fifo", Target, Expectation.Reject, dir => Open(Files.Link(dir, "link.safetensors", Files.Fifo(dir, "pipe"))), nameof(InvalidInputException));
         yield return new("D11-dev-zero", Target, Expectation.Reject, dir => Open(Files.Link(dir, "zero.safetensors", "/dev/zero")), nameof(InvalidInputException));
         yield return new("safetensors-not-json-not-echoed", Target, Expectation.Reject,
             dir => Open(Files.Write(dir, "m.safetensors", [.. BitConverter.GetBytes(14UL), .. "SECRET{content"u8])), nameof(SafetensorsFormatException), null, ["SECRET", "{content"]);
