@@ -14,4 +14,21 @@ internal static class Guard
     }
 
     public static string Shape(IEnumerable<long> shape) => string.Join(", ", shape);
+
+    /// <summary>
+    /// Rejects NaN and ±∞ in a floating-point input: they would flow through every step and come out as a NaN image
+    /// with no error. One reduction, far cheaper than a model call.
+    /// </summary>
+    public static void AllFinite(Tensor t, string paramName, string what)
+    {
+        if (!t.is_floating_point() || t.numel() == 0) return;
+        using var finite = isfinite(t).all();
+        if (!finite.item<bool>()) throw new ArgumentException($"The {what} contains NaN or infinite values.", paramName);
+    }
+
+    /// <summary>Rejects a tensor with a zero-length dimension, which no model or resize can take.</summary>
+    public static void NonEmpty(Tensor t, string paramName, string what)
+    {
+        if (t.shape.Any(d => d < 1)) throw new ArgumentException($"The {what} has an empty dimension: [{Shape(t.shape)}].", paramName);
+    }
 }

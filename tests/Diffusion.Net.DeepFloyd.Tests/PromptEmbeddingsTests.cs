@@ -40,10 +40,10 @@ public sealed class PromptEmbeddingsTests : IDisposable
     {
         using var scope = NewDisposeScope();
         TorchSaveWriter.Save(P("evil.pth"), [("a", randn(1, 4, 8))], injectGlobal: "os.system");
-        FluentActions.Invoking(() => PromptEmbeddings.ImportPth(P("evil.pth"))).Should().Throw<InvalidDataException>()
+        FluentActions.Invoking(() => PromptEmbeddings.ImportPth(P("evil.pth"))).Should().Throw<TorchFileFormatException>()
             .WithMessage("*calls os.system*refusing to run it*");
         File.WriteAllBytes(P("legacy.pth"), [0x80, 0x02, 0x8a, 0x0a]);
-        FluentActions.Invoking(() => PromptEmbeddings.ImportPth(P("legacy.pth"))).Should().Throw<InvalidDataException>().WithMessage("*not a torch.save zip file*");
+        FluentActions.Invoking(() => PromptEmbeddings.ImportPth(P("legacy.pth"))).Should().Throw<TorchFileFormatException>().WithMessage("*not a torch.save zip file*");
     }
 
     [Fact]

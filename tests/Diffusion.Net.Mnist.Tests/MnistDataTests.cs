@@ -91,7 +91,7 @@ public sealed class IdxReaderTests : IDisposable
 
     public static TheoryData<string, byte[], string> BadImages() => new()
     {
-        { "wrong magic", Images(0x801, 1, 28, 28, 784), "*magic number is 0x00000801*" },
+        { "wrong magic", Images(0x801, 1, 28, 28, 784), "*magic number is not 0x00000803*" },
         { "length disagrees", Images(0x803, 2, 28, 28, 784), "*declares 2 images of 28×28 (1584 bytes) but the file has 800 bytes*" },
         { "wrong size", Images(0x803, 1, 32, 32, 1024), "*32×32, not 28×28*" },
         { "too short", new byte[10], "*shorter than the 16-byte images header*" },

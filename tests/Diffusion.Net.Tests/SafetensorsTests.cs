@@ -73,8 +73,8 @@ public sealed class SafetensorsTests : IDisposable
     public static TheoryData<string, string, int, int?, string> Hostile() => new()
     {
         { "truncated-data", """{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""", 8, null, "*truncated*" },
-        { "header-length-lies", """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4, 1 << 20, "*header claims*" },
-        { "header-too-big", """{}""", 0, int.MaxValue, "*more than the limit*" },
+        { "header-length-lies", """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4, 1 << 20, "*header length exceeds the*follow*" },
+        { "header-too-big", """{}""", 0, int.MaxValue, "*exceeds the limit*" },
         { "bad-json", """{"a": {"dtype": """, 0, null, "*not valid UTF-8 JSON*" },
         { "not-an-object", """[1,2,3]""", 0, null, "*not a JSON object*" },
         { "unknown-dtype", """{"a":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}}""", 4, null, "*unknown or unsupported dtype 'F8_E4M3'*" },
@@ -84,6 +84,11 @@ public sealed class SafetensorsTests : IDisposable
         { "negative-shape", """{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}""", 4, null, "*non-negative integers*" },
         { "duplicate-key", """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4, null, "*appears twice*" },
         { "trailing-bytes", """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 12, null, "*account for only 4*" },
+        // Issue 20 #10: offsets of the wrong JSON kind and unpaired surrogates threw InvalidOperationException.
+        { "offsets-strings", """{"a":{"dtype":"F32","shape":[1],"data_offsets":["0","4"]}}""", 4, null, "*invalid data_offsets*" },
+        { "offsets-null", """{"a":{"dtype":"F32","shape":[1],"data_offsets":[null,4]}}""", 4, null, "*invalid data_offsets*" },
+        { "offsets-bool", """{"a":{"dtype":"F32","shape":[1],"data_offsets":[false,true]}}""", 4, null, "*invalid data_offsets*" },
+        { "unpaired-surrogate", """{"\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4, null, "*not valid Unicode*" },
         { "overflowing-shape", """{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}""", 4, null, "*overflows*" },
     };
 

@@ -83,9 +83,14 @@ public sealed record IFUNetConfig
 
     /// <summary>Reads and validates <c>config.json</c>.</summary>
     /// <exception cref="ModelConfigException">Malformed, or an option IF does not use.</exception>
-    public static IFUNetConfig Load(string path)
+    public static IFUNetConfig Load(string path) => Load(path, null);
+
+    /// <summary>Reads and validates <c>config.json</c> within <paramref name="limits"/> (sizes, layers, estimated parameters).</summary>
+    /// <exception cref="ModelConfigException">Malformed, out of range, over a budget, or an option IF does not use.</exception>
+    public static IFUNetConfig Load(string path, InputLimits? limits)
     {
-        var j = JsonConfig.Load(path);
+        limits ??= InputLimits.Default;
+        var j = JsonConfig.Load(path, limits);
         var cls = j.String("_class_name");
         if (cls is not null && cls != "UNet2DConditionModel") throw new ModelConfigException(path, "_class_name", $"'{cls}' is not a UNet2DConditionModel");
         var channels = j.IntList("block_out_channels", 0);
@@ -130,16 +135,51 @@ public sealed record IFUNetConfig
         if (j.Bool("class_embeddings_concat", false)) throw new ModelConfigException(path, "class_embeddings_concat", "true is not supported");
         if (j.Bool("center_input_sample", false)) throw new ModelConfigException(path, "center_input_sample", "true is not supported");
         if (j.Int("conv_in_kernel", 3) != 3 || j.Int("conv_out_kernel", 3) != 3) throw new ModelConfigException(path, "conv_in_kernel", "only 3×3 input/output convolutions are supported");
-        config.Validate();
+        // diffusers options this UNet does not implement: a value other than IF's would silently compute another network.
+        foreach (var key in new[] { "upcast_attention", "dual_cross_attention", "use_linear_projection", "mid_block_only_cross_attention" })
+            if (j.Bool(key, false)) throw new ModelConfigException(path, key, "true is not supported (DeepFloyd IF uses false)");
+        Require(j, "attention_type", "default");
+        foreach (var key in new[] { "num_class_embeds", "num_attention_heads", "projection_class_embeddings_input_dim", "reverse_transformer_layers_per_block" })
+            RequireAbsent(j, key);
+        if (j.Has("transformer_layers_per_block") && j.Int("transformer_layers_per_block") != 1)
+            throw new ModelConfigException(path, "transformer_layers_per_block", "only 1 is supported (IF's SimpleCrossAttn blocks have no transformer layers)");
+        if (j.Has("downsample_padding") && j.Int("downsample_padding") != 1) throw new ModelConfigException(path, "downsample_padding", "only 1 is supported");
+        config.Validate(limits);
         return config;
     }
 
-    /// <summary>Checks the structure (block counts, types, divisibility).</summary>
-    public void Validate()
+    /// <summary>Checks the structure (block counts, types, divisibility) within the default <see cref="InputLimits"/>.</summary>
+    public void Validate() => Validate(null);
+
+    /// <summary>
+    /// Checks the structure (block counts, types, divisibility), every size against <paramref name="limits"/>, and the
+    /// parameter count the config implies, before anything is built: a config alone must not make a 7 GB model.
+    /// </summary>
+    public void Validate(InputLimits? limits)
     {
+        limits ??= InputLimits.Default;
         int n = BlockOutChannels.Count;
-        if (n == 0 || BlockOutChannels.Any(c => c < 1)) throw new ModelConfigException(Source, "block_out_channels", "must be a non-empty list of positive integers");
-        if (LayersPerBlock.Count != n || LayersPerBlock.Any(l => l < 1)) throw new ModelConfigException(Source, "layers_per_block", $"needs {n} positive entries");
+        int maxWidth = limits.MaxWidth;
+        if (n == 0 || n > 16 || BlockOutChannels.Any(c => c < 1 || c > maxWidth)) throw new ModelConfigException(Source, "block_out_channels", $"must be 1 to 16 integers in [1, {maxWidth}]");
+        if (LayersPerBlock.Count != n || LayersPerBlock.Any(l => l < 1 || l > limits.MaxLayers)) throw new ModelConfigException(Source, "layers_per_block", $"needs {n} entries in [1, {limits.MaxLayers}]");
+        foreach (var (key, value) in new[] { ("in_channels", InChannels), ("out_channels", OutChannels), ("sample_size", SampleSize), ("cross_attention_dim", CrossAttentionDim),
+                     ("encoder_hid_dim", EncoderHidDim), ("addition_embed_type_num_heads", AdditionEmbedTypeNumHeads), ("norm_num_groups", NormNumGroups),
+                     ("attention_head_dim", AttentionHeadDim), ("time_embedding_dim", TimeEmbeddingDim ?? 1) })
+            if (value < 1 || value > maxWidth) throw new ModelConfigException(Source, key, $"{value} is outside [1, {maxWidth}]");
+        if (!(NormEps > 0 && NormEps < 1)) throw new ModelConfigException(Source, "norm_eps", "must lie in (0, 1)");
+        foreach (var (key, value) in new[] { ("resnet_out_scale_factor", ResnetOutScaleFactor), ("mid_block_scale_factor", MidBlockScaleFactor) })
+            if (!(double.IsFinite(value) && value > 0)) throw new ModelConfigException(Source, key, "must be a positive finite number");
+        if (!double.IsFinite(FreqShift)) throw new ModelConfigException(Source, "freq_shift", "must be finite");
+        // A generous estimate (resnets 2 × 3×3 convs, attention, embeddings), in floating point so nothing overflows.
+        double temb = TimeEmbeddingDim ?? 4.0 * BlockOutChannels[0];
+        double parameters = temb * temb * 2 + (double)EncoderHidDim * CrossAttentionDim + (double)EncoderHidDim * temb;
+        for (int i = 0; i < n; i++)
+        {
+            double c = BlockOutChannels[i];
+            parameters += (3.0 * LayersPerBlock[i] + 4) * (18 * c * c + c * temb + 4 * c * c + 2 * c * CrossAttentionDim);
+        }
+        if (parameters > limits.MaxParameters)
+            throw new ModelConfigException(Source, null, $"the config implies about {parameters:0.##e0} parameters, more than the budget of {limits.MaxParameters} (InputLimits.MaxParameters)");
         if (DownBlockTypes.Count != n) throw new ModelConfigException(Source, "down_block_types", $"has {DownBlockTypes.Count} entries for {n} levels");
         if (UpBlockTypes.Count != n) throw new ModelConfigException(Source, "up_block_types", $"has {UpBlockTypes.Count} entries for {n} levels");
         foreach (var t in DownBlockTypes)

@@ -93,14 +93,14 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The DeepFloyd folder '{folder}' does not exist.");
         var unetFolder = Path.Combine(folder, "unet");
         if (!Directory.Exists(unetFolder)) throw new DirectoryNotFoundException($"'{folder}' has no unet/ folder; is it a diffusers DeepFloyd IF pipeline folder?");
-        var config = IFUNetConfig.Load(Path.Combine(unetFolder, "config.json"));
-        var scheduler = DdpmSchedulerConfig.Load(Path.Combine(folder, "scheduler", "scheduler_config.json"));
+        var config = IFUNetConfig.Load(Path.Combine(unetFolder, "config.json"), options.Limits);
+        var scheduler = DdpmSchedulerConfig.Load(Path.Combine(folder, "scheduler", "scheduler_config.json"), options.Limits);
         DdpmSchedulerConfig? imageNoising = null;
         var noisingPath = Path.Combine(folder, "image_noising_scheduler", "scheduler_config.json");
         if (config.IsSuperResolution)
         {
             imageNoising = File.Exists(noisingPath)
-                ? DdpmSchedulerConfig.Load(noisingPath)
+                ? DdpmSchedulerConfig.Load(noisingPath, options.Limits)
                 : throw new FileNotFoundException($"Stage II needs image_noising_scheduler/scheduler_config.json in '{folder}'.", noisingPath);
         }
         cancellationToken.ThrowIfCancellationRequested();
@@ -151,6 +151,14 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
         var image = (condition as CompositeCondition)?.Get<ImageCondition>();
         if (IsSuperResolution && (image?.NoiseLevel is null))
             throw new ArgumentException("Stage II needs Condition.Combine(text, new ImageCondition(upscaledImage, noiseLevel)).", nameof(condition));
+        ValidateSample(sample.shape);
+        if (IsSuperResolution)
+        {
+            var up = image!.Image;
+            int imageChannels = UNet.Config.InChannels - UNet.Config.SampleChannels;
+            if (up.shape[1] != imageChannels || up.shape[2] != sample.shape[2] || up.shape[3] != sample.shape[3])
+                throw new ArgumentException($"Stage II's image condition must be [B, {imageChannels}, {sample.shape[2]}, {sample.shape[3]}] (the state's size); got [{string.Join(", ", up.shape)}].", nameof(condition));
+        }
         long b = sample.shape[0];
         if (text.BatchSize != b) text = (TextCondition)text.Repeat((int)b);
         using var scope = NewDisposeScope();
@@ -165,6 +173,21 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
         var output = UNet.Forward(input, timesteps, text.Embeddings.to(dtype, sample.device), labels, text.AttentionMask);
         var prediction = ModelPrediction.FromModelOutput(output.to(sample.dtype), UNet.Config.SampleChannels, OutputKind);
         return prediction.MoveToOuter(scope);
+    }
+
+    /// <summary>
+    /// Requires [B, C, H, W] with C the UNet's sample channels and H, W positive multiples of the total down-sampling
+    /// factor, so a wrong state fails in <c>Validate()</c> instead of inside libtorch.
+    /// </summary>
+    public void ValidateSample(long[] sampleShape)
+    {
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        int channels = UNet.Config.SampleChannels;
+        long factor = 1L << (UNet.Config.BlockOutChannels.Count - 1);
+        if (sampleShape.Length != 4 || sampleShape[0] < 1 || sampleShape[1] != channels)
+            throw new ArgumentException($"DeepFloyd IF {(IsSuperResolution ? "stage II" : "stage I")} denoises [B, {channels}, H, W] states; got [{string.Join(", ", sampleShape)}].", nameof(sampleShape));
+        if (sampleShape[2] < factor || sampleShape[3] < factor || sampleShape[2] % factor != 0 || sampleShape[3] % factor != 0)
+            throw new ArgumentException($"The state's height and width must be positive multiples of {factor} (the UNet's down-sampling); got {sampleShape[2]}×{sampleShape[3]}.", nameof(sampleShape));
     }
 
     /// <summary>Disposes the networks.</summary>

@@ -1,3 +1,4 @@
+using Diffusion.Net.IO;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.DeepFloyd.Loading;
@@ -26,9 +27,14 @@ public sealed record DeepFloydOptions
     /// <summary>Load the T5 text encoder and tokenizer when the folder has them (about 19 GB in float32).</summary>
     public bool LoadTextEncoder { get; init; }
 
+    /// <summary>Budgets for the configs and tokenizer model read while loading (default <see cref="InputLimits.Default"/>).</summary>
+    public InputLimits Limits { get; init; } = InputLimits.Default;
+
     /// <summary>Throws on an unsupported combination.</summary>
     public void Validate()
     {
+        ArgumentNullException.ThrowIfNull(Limits);
+        Limits.Validate();
         if (DType is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
             throw new ArgumentOutOfRangeException(nameof(DType), DType, "Weights load as float32, bfloat16 or (on CUDA) float16.");
         if (DType == ScalarType.Float16 && (Device is null || Device.type == TorchSharp.DeviceType.CPU))

@@ -33,9 +33,9 @@ public sealed class T5TextEncoder : IDisposable
         options ??= DeepFloydOptions.Float32;
         options.Validate();
         logger ??= NullLogger.Instance;
-        var tokenizer = T5Tokenizer.Load(Path.Combine(pipelineFolder, "tokenizer", "spiece.model"));
+        var tokenizer = T5Tokenizer.Load(Path.Combine(pipelineFolder, "tokenizer", "spiece.model"), options.Limits);
         var folder = Path.Combine(pipelineFolder, "text_encoder");
-        var config = T5Config.Load(Path.Combine(folder, "config.json"));
+        var config = T5Config.Load(Path.Combine(folder, "config.json"), options.Limits);
         var encoder = new T5EncoderModel(config, new WeightAllocation(options.Device ?? CPU, options.DType));
         try
         {

@@ -30,6 +30,12 @@ public sealed class IFSuperResolutionPipeline(DeepFloydModel stage2)
         if (!_stage2.IsSuperResolution) throw new InvalidOperationException("IFSuperResolutionPipeline needs a stage II model.");
         if (image.dim() != 4 || image.shape[1] != _stage2.UNet.Config.SampleChannels)
             throw new ArgumentException($"The low-resolution image must be [B, {_stage2.UNet.Config.SampleChannels}, h, w]; got [{string.Join(", ", image.shape)}].", nameof(image));
+        if (image.shape[0] < 1 || image.shape[2] < 1 || image.shape[3] < 1)
+            throw new ArgumentException($"The low-resolution image has an empty dimension: [{string.Join(", ", image.shape)}].", nameof(image));
+        using (var finite = isfinite(image).all())
+        {
+            if (!finite.item<bool>()) throw new ArgumentException("The low-resolution image contains NaN or infinite values.", nameof(image));
+        }
         if (options.NoiseLevel >= _stage2.ImageNoisingSchedule!.Length)
             throw new ArgumentOutOfRangeException(nameof(options), options.NoiseLevel, $"The noise level must lie in [0, {_stage2.ImageNoisingSchedule.Length - 1}].");
         long b = image.shape[0];

@@ -88,9 +88,12 @@ public sealed class PromptEmbeddings : IDisposable
     /// Imports CS180's <c>prompt_embeds_dict.pth</c> (a <c>torch.save</c>d dict of prompt → tensor) with a restricted
     /// reader that understands only dicts, strings and tensors: any other object in the pickle is refused.
     /// </summary>
-    public static PromptEmbeddings ImportPth(string path)
+    /// <param name="path">The <c>.pth</c> file.</param>
+    /// <param name="limits">Budgets for the pickle and its tensors (default <see cref="InputLimits.Default"/>).</param>
+    /// <exception cref="TorchFileFormatException">The file is not such a dict, uses anything else, is damaged or exceeds a budget.</exception>
+    public static PromptEmbeddings ImportPth(string path, InputLimits? limits = null)
     {
-        var tensors = TorchPickleReader.ReadTensorDictionary(path);
+        var tensors = TorchPickleReader.ReadTensorDictionary(path, limits);
         var store = new PromptEmbeddings();
         try
         {
@@ -104,7 +107,8 @@ public sealed class PromptEmbeddings : IDisposable
         catch (ArgumentException e)
         {
             store.Dispose();
-            throw new InvalidDataException($"'{path}': {e.Message}", e);
+            foreach (var (_, t) in tensors) t.Dispose();
+            throw new TorchFileFormatException(path, e.Message, e);
         }
     }
 

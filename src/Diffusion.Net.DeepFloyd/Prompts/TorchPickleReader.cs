@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using Diffusion.Net.IO;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.DeepFloyd.Prompts;
@@ -13,8 +14,7 @@ namespace Diffusion.Net.DeepFloyd.Prompts;
 /// </summary>
 internal static class TorchPickleReader
 {
-    private const long MaxPickleBytes = 64L * 1024 * 1024;
-    private const long MaxTotalStorageBytes = 32L * 1024 * 1024 * 1024;
+    private const int MaxByteOrderBytes = 16;
 
     private static readonly Dictionary<string, (ScalarType Type, int Size)> StorageTypes = new(StringComparer.Ordinal)
     {
@@ -25,59 +25,94 @@ internal static class TorchPickleReader
 
     /// <summary>The dict's entries in file order (the caller owns the tensors).</summary>
     /// <exception cref="FileNotFoundException">The file is missing.</exception>
-    /// <exception cref="InvalidDataException">The file is not a tensor dict in torch's zip format, or uses anything outside the whitelist.</exception>
-    public static List<(string Name, Tensor Tensor)> ReadTensorDictionary(string path)
+    /// <exception cref="TorchFileFormatException">The file is not a tensor dict in torch's zip format, uses anything outside the whitelist, is damaged, or exceeds a budget.</exception>
+    public static List<(string Name, Tensor Tensor)> ReadTensorDictionary(string path, InputLimits? limits = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        limits ??= InputLimits.Default;
+        limits.Validate();
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
-        using var stream = File.OpenRead(path);
+        UntrustedFile.CheckedLength(path, long.MaxValue, problem => new TorchFileFormatException(path, problem));
+        using var stream = UntrustedFile.Open(path);
         Span<byte> magic = stackalloc byte[4];
         if (stream.Read(magic) < 4 || !(magic[0] == 0x50 && magic[1] == 0x4B))
-            throw new InvalidDataException($"'{path}' is not a torch.save zip file (a legacy pickle or another format); re-save it with torch ≥ 1.6.");
+            throw new TorchFileFormatException(path, "it is not a torch.save zip file (a legacy pickle or another format); re-save it with torch ≥ 1.6");
         stream.Position = 0;
         ZipArchive zip;
         try { zip = new ZipArchive(stream, ZipArchiveMode.Read); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"'{path}' is not a readable zip file.", e); }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException) { throw new TorchFileFormatException(path, "it is not a readable zip file", e); }
         using (zip)
         {
-            var pickles = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || e.FullName == "data.pkl").ToList();
-            if (pickles.Count != 1) throw new InvalidDataException($"'{path}' has {pickles.Count} data.pkl entries; torch.save files have one.");
-            var prefix = pickles[0].FullName[..^"data.pkl".Length];
-            var order = zip.GetEntry(prefix + "byteorder");
-            if (order is not null)
-            {
-                using var r = new StreamReader(order.Open());
-                var value = r.ReadToEnd().Trim();
-                if (value != "little") throw new InvalidDataException($"'{path}' stores {value}-endian data; only little-endian is supported.");
-            }
-            if (pickles[0].Length > MaxPickleBytes) throw new InvalidDataException($"'{path}' has a {pickles[0].Length}-byte pickle; more than the {MaxPickleBytes}-byte limit.");
-            byte[] pickle;
-            using (var s = pickles[0].Open())
-            using (var m = new MemoryStream())
-            {
-                s.CopyTo(m);
-                pickle = m.ToArray();
-            }
-            var machine = new Machine(path, pickle, key => zip.GetEntry(prefix + "data/" + key));
-            var root = machine.Run();
-            if (root is not OrderedMap map) throw new InvalidDataException($"'{path}' holds a {Describe(root)}, not a dict of tensors.");
-            var result = new List<(string, Tensor)>();
             try
             {
-                foreach (var (k, v) in map.Items)
-                {
-                    if (k is not string name) throw new InvalidDataException($"'{path}' has a dict key that is a {Describe(k)}, not a string.");
-                    if (v is not Tensor t) throw new InvalidDataException($"'{path}': the value of \"{name}\" is a {Describe(v)}, not a tensor.");
-                    result.Add((name, t));
-                }
-                return result;
+                return Read(path, zip, limits);
             }
-            catch
+            catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException && e is not InvalidInputException)
             {
-                foreach (var t in machine.Tensors) t.Dispose();
-                throw;
+                // ZipArchive reports BZip2/LZMA members, bad local headers and inflate errors without naming the file.
+                throw new TorchFileFormatException(path, $"a zip member cannot be read ({e.Message})", e);
             }
         }
+    }
+
+    private static List<(string Name, Tensor Tensor)> Read(string path, ZipArchive zip, InputLimits limits)
+    {
+        var pickles = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || e.FullName == "data.pkl").ToList();
+        if (pickles.Count != 1) throw new TorchFileFormatException(path, $"it has {pickles.Count} data.pkl entries; torch.save files have one");
+        var prefix = pickles[0].FullName[..^"data.pkl".Length];
+        var order = zip.GetEntry(prefix + "byteorder");
+        if (order is not null)
+        {
+            // Read only what "little" needs: a huge byteorder member must not be inflated just to be refused.
+            if (order.Length > MaxByteOrderBytes) throw new TorchFileFormatException(path, $"the byteorder member is {order.Length} bytes; it holds one word");
+            var value = Encoding.ASCII.GetString(ReadEntry(path, order, MaxByteOrderBytes)).Trim();
+            if (value != "little") throw new TorchFileFormatException(path, "it stores big-endian or unknown-order data; only little-endian is supported");
+        }
+        if (pickles[0].Length > limits.MaxPickleBytes) throw new TorchFileFormatException(path, $"its pickle is {pickles[0].Length} bytes, more than the limit of {limits.MaxPickleBytes}");
+        byte[] pickle = ReadEntry(path, pickles[0], limits.MaxPickleBytes);
+        var machine = new Machine(path, pickle, key => zip.GetEntry(prefix + "data/" + key), limits);
+        var root = machine.Run();
+        var result = new List<(string, Tensor)>();
+        try
+        {
+            if (root is not OrderedMap map) throw new TorchFileFormatException(path, $"it holds a {Describe(root)}, not a dict of tensors");
+            foreach (var (k, v) in map.Items)
+            {
+                if (k is not string name) throw new TorchFileFormatException(path, $"a dict key is a {Describe(k)}, not a string");
+                if (v is not Tensor t) throw new TorchFileFormatException(path, $"the value of \"{name}\" is a {Describe(v)}, not a tensor");
+                result.Add((name, t));
+            }
+            return result;
+        }
+        catch
+        {
+            foreach (var t in machine.Tensors) t.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An entry's bytes, never more than its declared length (at most <paramref name="max"/>), CRC-checked.</summary>
+    private static byte[] ReadEntry(string path, ZipArchiveEntry entry, long max)
+    {
+        if (entry.Length > max || entry.Length > Array.MaxLength) throw new TorchFileFormatException(path, $"the member {entry.FullName} is {entry.Length} bytes, more than the limit of {max}");
+        var bytes = new byte[entry.Length];
+        using (var s = entry.Open()) Fill(path, entry, s, bytes);
+        return bytes;
+    }
+
+    /// <summary>Fills <paramref name="destination"/> from the member, requires its end there, and checks the zip CRC.</summary>
+    private static void Fill(string path, ZipArchiveEntry entry, Stream s, Span<byte> destination)
+    {
+        int done = 0;
+        while (done < destination.Length)
+        {
+            int n = s.Read(destination[done..]);
+            if (n <= 0) throw new TorchFileFormatException(path, $"the member {entry.FullName} is truncated");
+            done += n;
+        }
+        Span<byte> extra = stackalloc byte[1];
+        if (s.Read(extra) > 0) throw new TorchFileFormatException(path, $"the member {entry.FullName} holds more than its declared {entry.Length} bytes");
+        if (Crc32.Compute(destination) != entry.Crc32) throw new TorchFileFormatException(path, $"the member {entry.FullName} fails its CRC check (the file is damaged)");
     }
 
     private static string Describe(object? o) => o switch
@@ -104,8 +139,9 @@ internal static class TorchPickleReader
 
     private sealed record StorageRef(ScalarType Type, int ElementSize, string Key, long Count);
 
-    private sealed class Machine(string path, byte[] data, Func<string, ZipArchiveEntry?> storageEntry)
+    private sealed class Machine(string path, byte[] data, Func<string, ZipArchiveEntry?> storageEntry, InputLimits limits)
     {
+        private long _elements;
         private readonly Stack<object?> _stack = new();
         private readonly Stack<int> _marks = new();
         private readonly Dictionary<long, object?> _memo = [];
@@ -144,9 +180,9 @@ internal static class TorchPickleReader
                     case (byte)']': _stack.Push(new List<object?>()); break;     // EMPTY_LIST
                     case (byte)')': _stack.Push(Array.Empty<object?>()); break;  // EMPTY_TUPLE
                     case (byte)'(': _marks.Push(_stack.Count); break;            // MARK
-                    case (byte)'X': _stack.Push(Utf8(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))); break;
+                    case (byte)'X': _stack.Push(Utf8(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))); break;
                     case 0x8c: _stack.Push(Utf8(Take(1)[0])); break;             // SHORT_BINUNICODE
-                    case 0x8d: _stack.Push(Utf8(checked((int)BinaryPrimitives.ReadUInt64LittleEndian(Take(8))))); break;
+                    case 0x8d: _stack.Push(Utf8(BinaryPrimitives.ReadUInt64LittleEndian(Take(8)))); break;
                     case (byte)'q': _memo[Take(1)[0]] = Peek(); break;          // BINPUT
                     case (byte)'r': _memo[BinaryPrimitives.ReadUInt32LittleEndian(Take(4))] = Peek(); break;
                     case 0x94: _memo[_memo.Count] = Peek(); break;               // MEMOIZE
@@ -209,12 +245,26 @@ internal static class TorchPickleReader
             var shape = size.Select(v => v is long l && l >= 0 ? l : throw Bad("a tensor with a negative or non-integer size")).ToArray();
             var strides = stride.Select(v => v is long l && l >= 0 ? l : throw Bad("a tensor with a negative or non-integer stride")).ToArray();
             if (shape.Length != strides.Length) throw Bad("a tensor whose size and stride lengths differ");
-            long extent = offset;
+            if (shape.Length > 16) throw Bad($"a tensor with {shape.Length} dimensions");
+            if (offset < 0) throw Bad("a tensor view at a negative storage offset");
             bool empty = shape.Any(d => d == 0);
-            for (int i = 0; i < shape.Length; i++) if (shape[i] > 0) extent += (shape[i] - 1) * strides[i];
-            if (offset < 0 || (!empty && extent >= storage.shape[0])) throw Bad($"a tensor view reaches element {extent} of a {storage.shape[0]}-element storage");
+            // The rebuilt tensor is materialised (contiguous copy), so its own size is what costs memory, not its
+            // storage's: a zero-stride view of 4 floats may claim 2³² elements. Every product and sum is checked.
+            long elements = 1, extent = offset;
+            try
+            {
+                foreach (var d in shape) elements = checked(elements * d);
+                for (int i = 0; i < shape.Length; i++) if (shape[i] > 0) extent = checked(extent + checked((shape[i] - 1) * strides[i]));
+            }
+            catch (OverflowException) { throw Bad("a tensor whose size or stride arithmetic overflows"); }
+            if (!empty && extent >= storage.shape[0]) throw Bad($"a tensor view reaches element {extent} of a {storage.shape[0]}-element storage");
+            if (elements > limits.MaxTensorElements - _elements)
+                throw Bad($"the tensors exceed the budget of {limits.MaxTensorElements} elements (InputLimits.MaxTensorElements)");
+            _elements += elements;
             using var view = storage.as_strided(shape, strides, offset);
-            var t = view.contiguous().clone().DetachFromDisposeScope();
+            // A copy, so the tensor does not keep the whole storage alive (and the contiguous temporary is freed now).
+            using var dense = view.contiguous();
+            var t = dense.clone().DetachFromDisposeScope();
             Tensors.Add(t);
             return t;
         }
@@ -231,40 +281,42 @@ internal static class TorchPickleReader
             if (tuple[4] is not long count || count < 0) throw Bad("a storage without an element count");
             if (_storages.TryGetValue(key, out var cached)) return cached;
             var entry = storageEntry(key) ?? throw Bad($"the storage data/{key} is missing from the archive");
-            long bytes = checked(count * info.Size);
+            if (count > long.MaxValue / info.Size) throw Bad($"the storage data/{key} claims too many elements");
+            long bytes = count * info.Size;
             if (entry.Length != bytes) throw Bad($"the storage data/{key} has {entry.Length} bytes; {count} elements need {bytes}");
+            if (bytes > limits.MaxStorageBytes - _storageBytes) throw Bad($"the storages exceed the budget of {limits.MaxStorageBytes} bytes (InputLimits.MaxStorageBytes)");
             _storageBytes += bytes;
-            if (_storageBytes > MaxTotalStorageBytes) throw Bad("the tensors exceed 32 GB");
             if (bytes > int.MaxValue) throw Bad($"the storage data/{key} is larger than 2 GB");
             var t = empty([count], info.Type).DetachFromDisposeScope();
-            using (var s = entry.Open())
+            try
             {
-                var span = t.bytes;
-                int done = 0;
-                while (done < span.Length)
-                {
-                    int n = s.Read(span[done..]);
-                    if (n <= 0) { t.Dispose(); throw Bad($"the storage data/{key} is truncated"); }
-                    done += n;
-                }
+                using var s = entry.Open();
+                Fill(path, entry, s, t.bytes);
+            }
+            catch
+            {
+                t.Dispose();
+                throw;
             }
             _storages[key] = t;
             return t;
         }
 
-        private InvalidDataException Bad(string problem) => new($"'{path}': {problem}.");
+        private TorchFileFormatException Bad(string problem) => new(path, problem);
 
         private ReadOnlySpan<byte> Take(int n)
         {
-            if (n < 0 || _pos + n > data.Length) throw Bad("the pickle is truncated");
+            if (n < 0 || n > data.Length - _pos) throw Bad("the pickle is truncated");
             var span = data.AsSpan(_pos, n);
             _pos += n;
             return span;
         }
 
-        private string Utf8(int n)
+        private string Utf8(ulong n)
         {
-            var bytes = Take(n);
+            // Compared before any cast: a length of 2³¹ or more must read as truncation, not overflow.
+            if (n > (ulong)(data.Length - _pos)) throw Bad("the pickle is truncated (a string runs past its end)");
+            var bytes = Take((int)n);
             try { return new UTF8Encoding(false, true).GetString(bytes); }
             catch (DecoderFallbackException) { throw Bad("a string that is not valid UTF-8"); }
         }

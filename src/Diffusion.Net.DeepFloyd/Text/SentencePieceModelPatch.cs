@@ -26,8 +26,7 @@ internal static class SentencePieceModelPatch
             int field = (int)(key >> 3), wire = (int)(key & 7);
             if (field == 2 && wire == 2)
             {
-                int length = checked((int)ReadVarint(model, ref pos, source));
-                if (length < 0 || pos + length > model.Length) throw new ModelConfigException(source, "trainer_spec", "the SentencePiece model is truncated");
+                int length = Length(model, ref pos, source);
                 var spec = PatchTrainerSpec(model.AsSpan(pos, length).ToArray(), source);
                 WriteVarint(output, key);
                 WriteVarint(output, (ulong)spec.Length);
@@ -69,15 +68,25 @@ internal static class SentencePieceModelPatch
         switch (wire)
         {
             case 0: ReadVarint(data, ref pos, source); break;
-            case 1: pos += 8; break;
-            case 2:
-                int length = checked((int)ReadVarint(data, ref pos, source));
-                pos += length;
-                break;
-            case 5: pos += 4; break;
+            case 1: Advance(data, ref pos, 8, source); break;
+            case 2: Advance(data, ref pos, Length(data, ref pos, source), source); break;
+            case 5: Advance(data, ref pos, 4, source); break;
             default: throw new ModelConfigException(source, null, $"the SentencePiece model has an unsupported protobuf wire type {wire}");
         }
-        if (pos > data.Length) throw new ModelConfigException(source, null, "the SentencePiece model is truncated");
+    }
+
+    /// <summary>A length-delimited field's length, compared with what remains before any cast (a varint may claim 2⁶⁴).</summary>
+    private static int Length(byte[] data, ref int pos, string source)
+    {
+        ulong length = ReadVarint(data, ref pos, source);
+        if (length > (ulong)(data.Length - pos)) throw new ModelConfigException(source, null, "the SentencePiece model is truncated (a field runs past its end)");
+        return (int)length;
+    }
+
+    private static void Advance(byte[] data, ref int pos, int count, string source)
+    {
+        if (count > data.Length - pos) throw new ModelConfigException(source, null, "the SentencePiece model is truncated");
+        pos += count;
     }
 
     private static ulong ReadVarint(byte[] data, ref int pos, string source)

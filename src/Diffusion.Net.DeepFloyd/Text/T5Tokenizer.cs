@@ -76,15 +76,20 @@ public sealed class T5Tokenizer
     /// <summary>Loads <c>spiece.model</c> (and <c>tokenizer_config.json</c> beside it for <c>extra_ids</c>, default 100).</summary>
     /// <exception cref="FileNotFoundException">The model is missing.</exception>
     /// <exception cref="ModelConfigException">The model cannot be read.</exception>
-    public static T5Tokenizer Load(string spieceModelPath)
+    public static T5Tokenizer Load(string spieceModelPath) => Load(spieceModelPath, null);
+
+    /// <summary>Loads <c>spiece.model</c> within <paramref name="limits"/> (model and config sizes).</summary>
+    /// <exception cref="FileNotFoundException">The model is missing.</exception>
+    /// <exception cref="ModelConfigException">The model cannot be read, or exceeds a budget.</exception>
+    public static T5Tokenizer Load(string spieceModelPath, InputLimits? limits)
     {
         ArgumentException.ThrowIfNullOrEmpty(spieceModelPath);
+        limits ??= InputLimits.Default;
         if (!File.Exists(spieceModelPath)) throw new FileNotFoundException($"SentencePiece model '{spieceModelPath}' does not exist.", spieceModelPath);
-        var bytes = File.ReadAllBytes(spieceModelPath);
-        if (bytes.Length > 64 * 1024 * 1024) throw new ModelConfigException(spieceModelPath, null, $"the model is {bytes.Length} bytes; SentencePiece models are a few MB");
+        var bytes = UntrustedFile.ReadAllBytes(spieceModelPath, limits.MaxTokenizerModelBytes, problem => new ModelConfigException(spieceModelPath, null, problem));
         int extraIds = 100;
         var configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(spieceModelPath))!, "tokenizer_config.json");
-        if (File.Exists(configPath)) extraIds = JsonConfig.Load(configPath).Int("extra_ids", 100);
+        if (File.Exists(configPath)) extraIds = JsonConfig.Load(configPath, limits).Int("extra_ids", 100);
         if (extraIds is < 0 or > 1000) throw new ModelConfigException(configPath, "extra_ids", $"{extraIds} is out of range");
         SentencePieceTokenizer sp;
         var (patched, pieces) = SentencePieceModelPatch.Patch(bytes, spieceModelPath);
@@ -93,10 +98,14 @@ public sealed class T5Tokenizer
         {
             using var stream = new MemoryStream(patched);
             sp = SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false);
+            // Some malformed models load and fail only on first use: use it once here, so the error comes from Load.
+            _ = sp.EncodeToIds("a <b> 1", addBeginningOfSentence: false, addEndOfSentence: false);
         }
-        catch (Exception e) when (e is not ModelConfigException and (ArgumentException or InvalidOperationException or FormatException or IOException or NotSupportedException or IndexOutOfRangeException))
+        catch (Exception e) when (e is not (ModelConfigException or OutOfMemoryException or OperationCanceledException))
         {
-            throw new ModelConfigException(spieceModelPath, null, $"the SentencePiece model cannot be read ({e.Message})", e);
+            // Microsoft.ML.Tokenizers' protobuf reader reports malformed models as NullReference, Overflow,
+            // ArgumentOutOfRange and others: all of them mean the file is bad, and none may reach the caller untyped.
+            throw new ModelConfigException(spieceModelPath, null, $"the SentencePiece model cannot be read ({e.GetType().Name})", e);
         }
         return new T5Tokenizer(sp, pieces, extraIds);
     }

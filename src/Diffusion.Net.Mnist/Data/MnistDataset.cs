@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Diffusion.Net.IO;
 using Diffusion.Net.Training;
 using static TorchSharp.torch;
 
@@ -35,17 +36,31 @@ public sealed class MnistDataset : ITrainingData, IDisposable
     {
         var folder = await MnistAcquisition.EnsureAsync(options, log, cancellationToken).ConfigureAwait(false);
         var (images, labels) = MnistFiles.For(split);
-        var lazy = Loaded.GetOrAdd((Path.GetFullPath(folder), split), _ => new Lazy<MnistDataset>(
+        var key = (Path.GetFullPath(folder), split);
+        var lazy = Loaded.GetOrAdd(key, _ => new Lazy<MnistDataset>(
             () => FromFiles(MnistFiles.Find(folder, images)!, MnistFiles.Find(folder, labels)!).Shared()));
-        return lazy.Value;
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            // Lazy caches its exception: forget the failed load, so a repaired folder loads on the next call.
+            Loaded.TryRemove(new KeyValuePair<(string, MnistSplit), Lazy<MnistDataset>>(key, lazy));
+            throw;
+        }
     }
 
     /// <summary>Reads a split from an images file and a labels file (raw or gzipped; validated).</summary>
     /// <exception cref="MnistFormatException">A file is malformed, or the counts disagree.</exception>
-    public static MnistDataset FromFiles(string imagesPath, string labelsPath)
+    public static MnistDataset FromFiles(string imagesPath, string labelsPath) => FromFiles(imagesPath, labelsPath, null);
+
+    /// <summary>Reads a split within <paramref name="limits"/> (item counts, inflated size).</summary>
+    /// <exception cref="MnistFormatException">A file is malformed, exceeds a budget, or the counts disagree.</exception>
+    public static MnistDataset FromFiles(string imagesPath, string labelsPath, InputLimits? limits)
     {
-        var (pixels, count, rows, columns) = IdxReader.ReadImages(imagesPath);
-        var labels = IdxReader.ReadLabels(labelsPath);
+        var (pixels, count, rows, columns) = IdxReader.ReadImages(imagesPath, limits: limits);
+        var labels = IdxReader.ReadLabels(labelsPath, limits: limits);
         if (labels.Length != count)
             throw new MnistFormatException(labelsPath, $"it has {labels.Length} labels but '{imagesPath}' has {count} images");
         return new MnistDataset(pixels, labels, rows, columns, imagesPath);

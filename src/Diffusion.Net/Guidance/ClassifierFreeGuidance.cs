@@ -20,10 +20,15 @@ public sealed class ClassifierFreeGuidance : IGuidance
     /// </param>
     public ClassifierFreeGuidance(double scale, Condition? unconditional = null)
     {
-        if (!double.IsFinite(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "The guidance scale must be finite.");
+        // |γ| beyond 10⁴ only multiplies float32 rounding noise into ±∞; published models use γ of 1–30.
+        if (!double.IsFinite(scale) || Math.Abs(scale) > MaxScale)
+            throw new ArgumentOutOfRangeException(nameof(scale), scale, $"The guidance scale must be finite and at most {MaxScale} in magnitude.");
         Scale = scale;
         UnconditionalCondition = unconditional;
     }
+
+    /// <summary>The largest accepted |γ|.</summary>
+    public const double MaxScale = 10_000;
 
     /// <summary>γ.</summary>
     public double Scale { get; }

@@ -1,23 +1,14 @@
 namespace Diffusion.Net.IO;
 
 /// <summary>A model or scheduler configuration file is malformed or has a value this library does not support.</summary>
-public sealed class ModelConfigException : IOException
+public sealed class ModelConfigException : InvalidInputException
 {
     /// <summary>Creates the exception for <paramref name="path"/> and <paramref name="key"/>.</summary>
     public ModelConfigException(string path, string? key, string problem, Exception? inner = null)
-        : base(key is null ? $"Configuration '{path}': {problem}" : $"Configuration '{path}', key '{key}': {problem}", inner)
+        : base(key is null ? $"Configuration '{path}': {problem}" : $"Configuration '{path}', key '{key}': {problem}", path, key, problem, inner)
     {
-        FilePath = path;
-        Key = key;
-        Problem = problem;
     }
 
-    /// <summary>The configuration file.</summary>
-    public string FilePath { get; }
-
-    /// <summary>The offending key, or null for the whole file.</summary>
-    public string? Key { get; }
-
-    /// <summary>What is wrong.</summary>
-    public string Problem { get; }
+    /// <summary>The offending key, or null for the whole file (the same as <see cref="InvalidInputException.Field"/>).</summary>
+    public string? Key => Field;
 }

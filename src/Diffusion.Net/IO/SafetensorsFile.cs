@@ -49,7 +49,11 @@ public sealed class SafetensorsFile : ITensorSource
     public static SafetensorsFile Open(string path, long maxHeaderBytes = DefaultMaxHeaderBytes)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxHeaderBytes, 2);
         if (!File.Exists(path)) throw new FileNotFoundException($"Safetensors file '{path}' does not exist.", path);
+        // A pipe or device reports length 0 and is refused before open() could block on it.
+        long statLength = UntrustedFile.CheckedLength(path, long.MaxValue, problem => new SafetensorsFormatException(path, problem));
+        if (statLength < 8) throw new SafetensorsFormatException(path, $"the file is {statLength} bytes long, shorter than the 8-byte header length");
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
         {
@@ -58,10 +62,11 @@ public sealed class SafetensorsFile : ITensorSource
             Span<byte> lengthBytes = stackalloc byte[8];
             ReadExactly(handle, lengthBytes, 0, path);
             ulong headerLength = BitConverter.ToUInt64(lengthBytes);
+            // The claimed length is not printed: from a file that is not safetensors at all, it is the file's first bytes.
             if (headerLength > (ulong)maxHeaderBytes)
-                throw new SafetensorsFormatException(path, $"the header claims {headerLength} bytes, more than the limit of {maxHeaderBytes}");
+                throw new SafetensorsFormatException(path, $"the 8-byte header length exceeds the limit of {maxHeaderBytes} bytes (not a safetensors file?)");
             if (headerLength > (ulong)(fileLength - 8))
-                throw new SafetensorsFormatException(path, $"the header claims {headerLength} bytes but only {fileLength - 8} follow (truncated file?)");
+                throw new SafetensorsFormatException(path, $"the 8-byte header length exceeds the {fileLength - 8} bytes that follow (truncated file?)");
             if (headerLength < 2) throw new SafetensorsFormatException(path, "the header is empty");
             var headerBytes = new byte[(int)headerLength];
             ReadExactly(handle, headerBytes, 8, path);
@@ -135,6 +140,23 @@ public sealed class SafetensorsFile : ITensorSource
         }
     }
 
+    /// <summary>The SHA-256 of the data section (every tensor's bytes, in file order), streamed in 1 MiB reads.</summary>
+    internal byte[] HashData()
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        long offset = _dataStart, end = RandomAccess.GetLength(_handle);
+        while (offset < end)
+        {
+            int n = RandomAccess.Read(_handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - offset)), offset);
+            if (n <= 0) throw new SafetensorsFormatException(Path, $"unexpected end of file at byte {offset}");
+            sha.AppendData(buffer, 0, n);
+            offset += n;
+        }
+        return sha.GetHashAndReset();
+    }
+
     /// <summary>Closes the file.</summary>
     public void Dispose() => _handle.Dispose();
 
@@ -177,10 +199,23 @@ public sealed class SafetensorsFile : ITensorSource
         }
         catch (Exception e) when (e is JsonException or DecoderFallbackException or ArgumentException)
         {
-            throw new SafetensorsFormatException(path, "the header is not valid UTF-8 JSON", e);
+            // The inner exception is not kept: System.Text.Json quotes the offending character.
+            throw new SafetensorsFormatException(path, $"the header is not valid UTF-8 JSON{(e is JsonException { BytePositionInLine: { } at } ? $" (near byte {at})" : "")}");
         }
 
         using (doc)
+        {
+            try { return ParseRoot(path, doc, dataLength); }
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json refuses some well-formed JSON on access (an unpaired surrogate escape in a name).
+                throw new SafetensorsFormatException(path, "the header has a name or value that is not valid Unicode", e);
+            }
+        }
+    }
+
+    private static (Dictionary<string, SafetensorInfo> Tensors, Dictionary<string, string> Metadata) ParseRoot(string path, JsonDocument doc, long dataLength)
+    {
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new SafetensorsFormatException(path, "the header is not a JSON object");
@@ -189,6 +224,7 @@ public sealed class SafetensorsFile : ITensorSource
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in doc.RootElement.EnumerateObject())
             {
+                if (!IsWellFormed(property.Name)) throw new SafetensorsFormatException(path, "a tensor name is not valid Unicode (an unpaired surrogate)");
                 if (!seen.Add(property.Name)) throw new SafetensorsFormatException(path, $"the key '{property.Name}' appears twice");
                 if (property.Name == "__metadata__")
                 {
@@ -196,7 +232,7 @@ public sealed class SafetensorsFile : ITensorSource
                         throw new SafetensorsFormatException(path, "__metadata__ is not an object of strings");
                     foreach (var m in property.Value.EnumerateObject())
                     {
-                        if (m.Value.ValueKind != JsonValueKind.String)
+                        if (m.Value.ValueKind != JsonValueKind.String || !IsWellFormed(m.Name))
                             throw new SafetensorsFormatException(path, $"__metadata__ entry '{m.Name}' is not a string");
                         metadata[m.Name] = m.Value.GetString()!;
                     }
@@ -250,7 +286,8 @@ public sealed class SafetensorsFile : ITensorSource
         if (shape.Count > 16) throw new SafetensorsFormatException(path, $"entry '{name}' has {shape.Count} dimensions");
         if (!entry.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw new SafetensorsFormatException(path, $"entry '{name}' has no [begin, end] data_offsets");
-        if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw new SafetensorsFormatException(path, $"entry '{name}' has invalid data_offsets");
         long bytes;
         try { bytes = checked(elements * SafetensorsDTypes.ElementSize(dtype)); }
@@ -261,5 +298,15 @@ public sealed class SafetensorsFile : ITensorSource
                 $"entry '{name}' ({dtypeText} [{string.Join(", ", shape)}]) needs {bytes} bytes but its data_offsets span {end - begin}");
         }
         return new SafetensorInfo(name, dtype, shape.ToArray(), begin, end);
+    }
+
+    private static bool IsWellFormed(string s)
+    {
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) i++;
+            else if (char.IsSurrogate(s[i])) return false;
+        }
+        return true;
     }
 }

@@ -4,19 +4,11 @@ namespace Diffusion.Net.IO;
 /// A safetensors file (or a sharded index) is malformed: truncated, a header that lies about sizes or offsets,
 /// invalid JSON, an unknown dtype, overlapping tensors. The message names the file and the defect.
 /// </summary>
-public sealed class SafetensorsFormatException : IOException
+public sealed class SafetensorsFormatException : InvalidInputException
 {
     /// <summary>Creates the exception for <paramref name="path"/>.</summary>
     public SafetensorsFormatException(string path, string problem, Exception? inner = null)
-        : base($"'{path}' is not a valid safetensors file: {problem}", inner)
+        : base($"'{path}' is not a valid safetensors file: {problem}", path, null, problem, inner)
     {
-        FilePath = path;
-        Problem = problem;
     }
-
-    /// <summary>The file that was rejected.</summary>
-    public string FilePath { get; }
-
-    /// <summary>What is wrong with it, without the file name.</summary>
-    public string Problem { get; }
 }

@@ -37,13 +37,12 @@ public sealed class ShardedSafetensors : ITensorSource
     {
         ArgumentException.ThrowIfNullOrEmpty(indexPath);
         if (!File.Exists(indexPath)) throw new FileNotFoundException($"Shard index '{indexPath}' does not exist.", indexPath);
-        var info = new FileInfo(indexPath);
-        if (info.Length > 64L * 1024 * 1024) throw new SafetensorsFormatException(indexPath, $"the index is {info.Length} bytes, more than 64 MB");
+        var indexBytes = UntrustedFile.ReadAllBytes(indexPath, 64L * 1024 * 1024, problem => new SafetensorsFormatException(indexPath, problem));
         var directory = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            using var doc = JsonDocument.Parse(indexBytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var weightMap)
                 || weightMap.ValueKind != JsonValueKind.Object)
                 throw new SafetensorsFormatException(indexPath, "the index has no \"weight_map\" object");
@@ -58,9 +57,13 @@ public sealed class ShardedSafetensors : ITensorSource
                     throw new SafetensorsFormatException(indexPath, $"weight_map lists '{entry.Name}' twice");
             }
         }
-        catch (JsonException e)
+        catch (JsonException)
         {
-            throw new SafetensorsFormatException(indexPath, "the index is not valid JSON", e);
+            throw new SafetensorsFormatException(indexPath, "the index is not valid JSON");
+        }
+        catch (InvalidOperationException)
+        {
+            throw new SafetensorsFormatException(indexPath, "the index has a name that is not valid Unicode");
         }
 
         var files = new List<SafetensorsFile>();

@@ -4,7 +4,7 @@ namespace Diffusion.Net.IO;
 /// Weights do not fit the network they are loaded into: tensors missing from the file, tensors the network does
 /// not have, or tensors of the wrong shape. Every offending name is listed.
 /// </summary>
-public sealed class WeightsMismatchException : IOException
+public sealed class WeightsMismatchException : InvalidInputException
 {
     /// <summary>Creates the exception from the three lists of problems.</summary>
     public WeightsMismatchException(
@@ -12,7 +12,7 @@ public sealed class WeightsMismatchException : IOException
         IReadOnlyList<string> missing,
         IReadOnlyList<string> unexpected,
         IReadOnlyList<string> misshaped)
-        : base(BuildMessage(source, missing, unexpected, misshaped))
+        : base(BuildMessage(source, missing, unexpected, misshaped), source, null, "the weights do not match the network", null)
     {
         WeightsSource = source;
         Missing = missing;

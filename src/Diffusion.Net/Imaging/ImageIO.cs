@@ -1,4 +1,5 @@
 using Diffusion.Net.IO;
+using Diffusion.Net.Imaging.Formats;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.PixelFormats;
@@ -9,23 +10,23 @@ namespace Diffusion.Net.Imaging;
 
 /// <summary>
 /// Loading images as untrusted input and converting between images and tensors. Files are size-checked, their
-/// header is identified and checked against <see cref="ImageLoadOptions"/> before any pixel is decoded, and
-/// truncated JPEG/PNG files (which decoders may silently pad) are rejected.
+/// structure is walked and checked against <see cref="ImageLoadOptions"/> before any decoder runs (size, frames,
+/// pixels summed over frames, progressive scans), and truncated files of every format (which decoders silently pad)
+/// are rejected.
 /// </summary>
 public static class ImageIO
 {
     /// <summary>Loads an image as 8-bit RGB.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidImageException">The file is corrupt, truncated, of an unknown format, or too large.</exception>
+    /// <exception cref="InvalidImageException">The file is corrupt, truncated, of an unknown format, not a regular file, or over a budget.</exception>
     public static Image<Rgb24> Load(string path, ImageLoadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= ImageLoadOptions.Default;
         options.Validate();
         if (!File.Exists(path)) throw new FileNotFoundException($"Image '{path}' does not exist.", path);
-        long length = new FileInfo(path).Length;
-        if (length > options.MaxFileBytes) throw new InvalidImageException(path, $"the file is {length} bytes, more than the limit of {options.MaxFileBytes}");
-        return Decode(File.ReadAllBytes(path), path, options);
+        var data = UntrustedFile.ReadAllBytes(path, options.MaxFileBytes, problem => new InvalidImageException(path, problem));
+        return Decode(data, path, options);
     }
 
     /// <summary>Loads an image from bytes (e.g. an upload) as 8-bit RGB; <paramref name="name"/> appears in messages.</summary>
@@ -37,65 +38,65 @@ public static class ImageIO
         return Decode(data.ToArray(), name, options);
     }
 
+    /// <summary>
+    /// A structural pass of our own comes first (sizes, frames, scans, truncation, metadata removed), so every budget
+    /// holds before ImageSharp 2.1, which has no decoder limits of its own, sees a byte.
+    /// </summary>
     private static Image<Rgb24> Decode(byte[] data, string name, ImageLoadOptions options)
     {
         if (data.Length == 0) throw new InvalidImageException(name, "the file is empty");
-        IImageInfo? info;
         IImageFormat? format;
+        try { format = Image.DetectFormat(Configuration.Default, data); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidImageException(name, "the format cannot be detected", e);
+        }
+        if (format is null) throw new InvalidImageException(name, "the format is not recognised (supported: PNG, JPEG, GIF, BMP, TGA, PBM, TIFF, WebP)");
+        ImageStructure structure;
         try
         {
-            info = Image.Identify(Configuration.Default, data, out format);
+            structure = format.Name.ToUpperInvariant() switch
+            {
+                "PNG" => PngScanner.Scan(data),
+                "JPEG" => JpegScanner.Scan(data),
+                "GIF" => GifScanner.Scan(data),
+                "BMP" => BmpScanner.Scan(data),
+                "TGA" => TgaScanner.Scan(data),
+                "TIFF" => TiffScanner.Scan(data),
+                "WEBP" => WebpScanner.Scan(data),
+                "PBM" => PbmScanner.Scan(data),
+                _ => throw new ImageStructureException($"the {format.Name} format is not supported"),
+            };
         }
-        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidOperationException or ArgumentException)
+        catch (ImageStructureException e)
         {
-            throw new InvalidImageException(name, $"the header cannot be read ({e.Message})", e);
+            throw new InvalidImageException(name, $"{format.Name}: {e.Message}");
         }
-        if (info is null || format is null) throw new InvalidImageException(name, "the format is not recognised (supported: PNG, JPEG, GIF, BMP, TGA, PBM, TIFF, WebP)");
-        if (info.Width < 1 || info.Height < 1) throw new InvalidImageException(name, $"the header claims a size of {info.Width}×{info.Height}");
-        if (info.Width > options.MaxWidth || info.Height > options.MaxHeight || (long)info.Width * info.Height > options.MaxPixels)
+        int width = structure.Width, height = structure.Height;
+        if (width < 1 || height < 1) throw new InvalidImageException(name, $"the header claims a size of {width}×{height}");
+        if (width > options.MaxWidth || height > options.MaxHeight || (long)width * height > options.MaxPixels)
         {
             throw new InvalidImageException(name,
-                $"the header claims {info.Width}×{info.Height} pixels, more than the limits ({options.MaxWidth}×{options.MaxHeight}, {options.MaxPixels} pixels)");
+                $"the header claims {width}×{height} pixels, more than the limits ({options.MaxWidth}×{options.MaxHeight}, {options.MaxPixels} pixels)");
         }
-        CheckComplete(data, format, name);
+        if (structure.Frames > options.MaxFrames) throw new InvalidImageException(name, $"it has {structure.Frames} frames, more than the limit of {options.MaxFrames}");
+        if (structure.TotalPixels > options.MaxTotalPixels)
+            throw new InvalidImageException(name, $"its {structure.Frames} frames decode to {structure.TotalPixels} pixels, more than the limit of {options.MaxTotalPixels}");
+        if (structure.DecodeWork > options.MaxDecodeWork)
+            throw new InvalidImageException(name, $"decoding it takes {structure.DecodeWork} pixel passes (pixels × frames or progressive scans), more than the limit of {options.MaxDecodeWork}");
 
-        Image<Rgb24> image;
         try
         {
-            image = Image.Load<Rgb24>(Configuration.Default, data);
+            var info = Image.Identify(Configuration.Default, structure.Data, out _);
+            if (info is null || info.Width != width || info.Height != height)
+                throw new InvalidImageException(name, "the decoder reads another size from the header than the file's structure shows");
+            return Image.Load<Rgb24>(Configuration.Default, structure.Data);
         }
-        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        catch (Exception e) when (e is not (InvalidImageException or OutOfMemoryException))
         {
-            throw new InvalidImageException(name, $"the image data is corrupt ({e.Message})", e);
-        }
-        if (image.Frames.Count > options.MaxFrames)
-        {
-            int frames = image.Frames.Count;
-            image.Dispose();
-            throw new InvalidImageException(name, $"it has {frames} frames, more than the limit of {options.MaxFrames}");
-        }
-        return image;
-    }
-
-    /// <summary>JPEG and PNG decoders pad truncated data; require the end markers so truncation is an error.</summary>
-    private static void CheckComplete(byte[] data, IImageFormat format, string name)
-    {
-        if (format.Name.Equals("JPEG", StringComparison.OrdinalIgnoreCase))
-        {
-            int end = data.Length;
-            while (end > 2 && data[end - 1] == 0) end--;
-            bool hasEoi = false;
-            for (int i = end - 2; i >= Math.Max(0, end - 64); i--)
-            {
-                if (data[i] == 0xFF && data[i + 1] == 0xD9) { hasEoi = true; break; }
-            }
-            if (!hasEoi) throw new InvalidImageException(name, "the JPEG data is truncated (no end-of-image marker)");
-        }
-        else if (format.Name.Equals("PNG", StringComparison.OrdinalIgnoreCase))
-        {
-            ReadOnlySpan<byte> iend = [0x49, 0x45, 0x4E, 0x44];
-            if (data.Length < 12 || data.AsSpan(data.Length - 8, 4).SequenceEqual(iend) == false)
-                throw new InvalidImageException(name, "the PNG data is truncated (no IEND chunk at the end)");
+            // After the structural checks, what ImageSharp still refuses is corrupt entropy-coded data; some of its
+            // decoders report that as a NullReference or IndexOutOfRange, which must not reach the caller untyped.
+            throw new InvalidImageException(name, $"the image data is corrupt ({e.GetType().Name})", e);
         }
     }
 

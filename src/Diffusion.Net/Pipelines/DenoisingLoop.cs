@@ -86,6 +86,7 @@ internal sealed class DenoisingLoop : IPipelineLink
         foreach (var c in conditions)
             if (c.BatchSize is { } b && b != 1 && b != input[0])
                 throw new ArgumentException($"The condition {c} has batch {b}, but the state has batch {input[0]} (only batch 1 broadcasts).");
+        Model.ValidateSample(input);
         var sampler = Sampler ?? settings.Sampler;
         sampler.Validate(Schedule(settings), Model.OutputKind);
         foreach (var hook in settings.Hooks) hook.ValidateShape(input);
@@ -114,6 +115,13 @@ internal sealed class DenoisingLoop : IPipelineLink
                 var reached = schedule[i + 1];
                 double scale = run.StateScale(i + 1);
                 foreach (var hook in context.Settings.Hooks) next = hook.AfterStep(next, reached.Scaled(scale), context);
+                // Finite inputs can still overflow (a model's weights, an extreme guidance): stop at the first
+                // non-finite state rather than hand back a NaN image.
+                using (var finite = isfinite(next).all())
+                {
+                    if (!finite.item<bool>())
+                        throw new NotFiniteNumberException($"The sample became NaN or infinite at step {i + 1} of {schedule.StepCount} ({Description}); check the model's weights and the guidance scale.");
+                }
                 var current = next;
                 context.CompleteStep(schedule[i].Timestep, reached.Timestep, Description, () => scale == 1 ? current : current / scale,
                     step.PredictedOriginal, i == schedule.StepCount - 1);

@@ -25,6 +25,8 @@ internal sealed class InpaintingHook : IStepHook
             throw new ArgumentException($"The mask is {mask.shape[2]}×{mask.shape[3]} but the original is {original.shape[2]}×{original.shape[3]}.", nameof(mask));
         if (mask.shape[1] != 1 && mask.shape[1] != original.shape[1])
             throw new ArgumentException($"The mask has {mask.shape[1]} channels; it needs 1 or {original.shape[1]}.", nameof(mask));
+        Guard.AllFinite(original, nameof(original), "inpainting original");
+        Guard.AllFinite(mask, nameof(mask), "inpainting mask");
         Original = original;
         Mask = mask;
     }

@@ -41,6 +41,8 @@ internal sealed class ImageSourceLink : IPipelineLink
         ArgumentNullException.ThrowIfNull(image);
         if (image.dim() is not (3 or 4)) throw new ArgumentException($"An image must be [B, C, H, W] or [C, H, W]; got [{Guard.Shape(image.shape)}].", nameof(image));
         if (!image.is_floating_point()) throw new ArgumentException($"An image must be floating point; got {image.dtype}.", nameof(image));
+        Guard.NonEmpty(image, nameof(image), "image");
+        Guard.AllFinite(image, nameof(image), pureNoise ? "starting noise" : "image");
         _image = image;
     }
 

@@ -26,7 +26,8 @@ internal sealed class TransformLink : IPipelineLink
         ArgumentNullException.ThrowIfNull(state);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var result = _transform(state);
+        var result = _transform(state)
+                     ?? throw new InvalidOperationException($"The transform '{Description}' returned null instead of a tensor.");
         if (!result.shape.SequenceEqual(state.shape))
             throw new InvalidOperationException($"'{Description}' changed the shape from [{Guard.Shape(state.shape)}] to [{Guard.Shape(result.shape)}].");
         return scope.MoveToOuter(ReferenceEquals(result, state) ? state.clone() : result);

@@ -23,4 +23,13 @@ public interface INoisePredictor
     /// <param name="condition">What to condition on; its batch must be B or broadcastable to B.</param>
     /// <returns>The prediction, of <see cref="OutputKind"/>; the caller owns it.</returns>
     ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition);
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when the network cannot take states of <paramref name="sampleShape"/>
+    /// ([B, C, H, W]: wrong channels, a size its down-sampling cannot divide). Pipelines call it from
+    /// <c>Validate()</c>, before any tensor work. The default accepts every shape.
+    /// </summary>
+    void ValidateSample(long[] sampleShape)
+    {
+    }
 }

@@ -18,6 +18,8 @@ public sealed class ImageCondition : Condition
         if (image.dim() != 4) throw new ArgumentException($"An image condition must be [B, C, H, W]; got [{string.Join(", ", image.shape)}].", nameof(image));
         if (noiseLevel is not null && (noiseLevel.dim() != 1 || noiseLevel.shape[0] != image.shape[0]))
             throw new ArgumentException($"The noise level must be [B] = [{image.shape[0]}]; got [{string.Join(", ", noiseLevel.shape)}].", nameof(noiseLevel));
+        Guard.NonEmpty(image, nameof(image), "image condition");
+        Guard.AllFinite(image, nameof(image), "image condition");
         Image = image;
         NoiseLevel = noiseLevel;
     }

@@ -12,6 +12,8 @@ public sealed class TextCondition : Condition
         if (embeddings.dim() != 3) throw new ArgumentException($"Text embeddings must be [B, L, D]; got [{string.Join(", ", embeddings.shape)}].", nameof(embeddings));
         if (attentionMask is not null && (attentionMask.dim() != 2 || attentionMask.shape[0] != embeddings.shape[0] || attentionMask.shape[1] != embeddings.shape[1]))
             throw new ArgumentException($"The attention mask must be [B, L] = [{embeddings.shape[0]}, {embeddings.shape[1]}]; got [{string.Join(", ", attentionMask.shape)}].", nameof(attentionMask));
+        Guard.NonEmpty(embeddings, nameof(embeddings), "text embedding");
+        Guard.AllFinite(embeddings, nameof(embeddings), "text embedding");
         Embeddings = embeddings;
         AttentionMask = attentionMask;
     }

@@ -57,18 +57,39 @@ public sealed record DdpmSchedulerConfig
     /// <summary>Reads and validates a config file.</summary>
     /// <exception cref="FileNotFoundException">The file is missing.</exception>
     /// <exception cref="ModelConfigException">The JSON is invalid or has an unsupported value.</exception>
-    public static DdpmSchedulerConfig Load(string path)
+    public static DdpmSchedulerConfig Load(string path) => Load(path, null);
+
+    /// <summary>Reads and validates a config file within <paramref name="limits"/> (file size, T).</summary>
+    /// <exception cref="FileNotFoundException">The file is missing.</exception>
+    /// <exception cref="ModelConfigException">The JSON is invalid, has an unsupported or out-of-range value, or exceeds a budget.</exception>
+    public static DdpmSchedulerConfig Load(string path, InputLimits? limits)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        limits ??= InputLimits.Default;
         if (!File.Exists(path)) throw new FileNotFoundException($"Scheduler config '{path}' does not exist.", path);
+        var bytes = UntrustedFile.ReadAllBytes(path, limits.MaxConfigBytes, problem => new ModelConfigException(path, null, problem));
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new ModelConfigException(path, null, "not valid JSON", e); }
-        using (doc) return Parse(doc.RootElement, path);
+        // The JSON error is not kept as the inner exception: System.Text.Json quotes the offending character.
+        try { doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 }); }
+        catch (JsonException e) { throw new ModelConfigException(path, null, $"not valid JSON (line {(e.LineNumber ?? 0) + 1})"); }
+        using (doc) return Parse(doc.RootElement, path, limits);
     }
 
     /// <summary>Parses a config object; <paramref name="source"/> names it in messages.</summary>
-    public static DdpmSchedulerConfig Parse(JsonElement root, string source)
+    public static DdpmSchedulerConfig Parse(JsonElement root, string source) => Parse(root, source, null);
+
+    /// <summary>Parses a config object within <paramref name="limits"/>; <paramref name="source"/> names it in messages.</summary>
+    public static DdpmSchedulerConfig Parse(JsonElement root, string source, InputLimits? limits)
+    {
+        try { return ParseObject(root, source, limits ?? InputLimits.Default); }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json refuses invalid UTF-8 and unpaired surrogate escapes only when a string is read.
+            throw new ModelConfigException(source, null, "a key or string is not valid Unicode", e);
+        }
+    }
+
+    private static DdpmSchedulerConfig ParseObject(JsonElement root, string source, InputLimits limits)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new ModelConfigException(source, null, "the config is not a JSON object");
         var c = new DdpmSchedulerConfig();
@@ -77,13 +98,19 @@ public sealed record DdpmSchedulerConfig
             var v = p.Value;
             switch (p.Name)
             {
-                case "num_train_timesteps": c = c with { NumTrainTimesteps = Int(source, p) }; break;
+                case "num_train_timesteps":
+                    // Checked before anything is sized by it: T = 2³¹ would allocate tables of that length.
+                    int t = Int(source, p);
+                    if (t < 1 || t > limits.MaxTimesteps) throw new ModelConfigException(source, p.Name, $"{t} is outside [1, {limits.MaxTimesteps}] (InputLimits.MaxTimesteps)");
+                    c = c with { NumTrainTimesteps = t };
+                    break;
                 case "beta_schedule": c = c with { BetaSchedule = Str(source, p) }; break;
                 case "beta_start": c = c with { BetaStart = Num(source, p) }; break;
                 case "beta_end": c = c with { BetaEnd = Num(source, p) }; break;
                 case "trained_betas":
                     if (v.ValueKind == JsonValueKind.Null) break;
                     if (v.ValueKind != JsonValueKind.Array) throw new ModelConfigException(source, p.Name, "expected a list of numbers or null");
+                    if (v.GetArrayLength() > limits.MaxTimesteps) throw new ModelConfigException(source, p.Name, $"has more than {limits.MaxTimesteps} entries (InputLimits.MaxTimesteps)");
                     c = c with { TrainedBetas = v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number ? e.GetDouble() : throw new ModelConfigException(source, p.Name, "expected numbers")).ToArray() };
                     break;
                 case "variance_type": c = c with { VarianceType = Str(source, p) }; break;
@@ -123,6 +150,16 @@ public sealed record DdpmSchedulerConfig
     public void Validate(string source = "(config)")
     {
         if (NumTrainTimesteps < 1) throw new ModelConfigException(source, "num_train_timesteps", $"must be positive; got {NumTrainTimesteps}");
+        // β is a per-step noise variance: outside (0, 1) the schedule has no meaning (ᾱ_t ≤ 0 or NaN).
+        // Checked whatever the schedule: a value the cosine schedule ignores is still a broken config.
+        if (!(BetaStart > 0 && BetaStart < 1)) throw new ModelConfigException(source, "beta_start", "must lie in (0, 1)");
+        if (!(BetaEnd > 0 && BetaEnd < 1)) throw new ModelConfigException(source, "beta_end", "must lie in (0, 1)");
+        if (TrainedBetas is not null)
+        {
+            for (int i = 0; i < TrainedBetas.Count; i++)
+                if (!(TrainedBetas[i] > 0 && TrainedBetas[i] < 1)) throw new ModelConfigException(source, "trained_betas", $"entry {i} is outside (0, 1)");
+        }
+        if (StepsOffset < 0 || StepsOffset >= NumTrainTimesteps) throw new ModelConfigException(source, "steps_offset", $"must lie in [0, {NumTrainTimesteps - 1}]");
         if (TrainedBetas is null && BetaSchedule is not ("linear" or "scaled_linear" or "squaredcos_cap_v2"))
             throw new ModelConfigException(source, "beta_schedule", $"'{BetaSchedule}' is not supported (linear, scaled_linear, squaredcos_cap_v2)");
         if (TrainedBetas is not null && TrainedBetas.Count != NumTrainTimesteps)
@@ -181,15 +218,26 @@ public sealed record DdpmSchedulerConfig
         _ => Timesteps.Leading(inferenceSteps, NumTrainTimesteps, StepsOffset),
     };
 
+    /// <summary>The JSON kind of a value, for messages that must not quote the file.</summary>
+    private static string Kind(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.Number => "a number",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
+
     private static int Int(string source, JsonProperty p)
-        => p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out int v) ? v : throw new ModelConfigException(source, p.Name, $"expected an integer; got {p.Value}");
+        => p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out int v) ? v : throw new ModelConfigException(source, p.Name, $"expected an integer; got {Kind(p.Value)}");
 
     private static double Num(string source, JsonProperty p)
-        => p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : throw new ModelConfigException(source, p.Name, $"expected a number; got {p.Value}");
+        => p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : throw new ModelConfigException(source, p.Name, $"expected a number; got {Kind(p.Value)}");
 
     private static bool Bool(string source, JsonProperty p)
-        => p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False ? p.Value.GetBoolean() : throw new ModelConfigException(source, p.Name, $"expected true or false; got {p.Value}");
+        => p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False ? p.Value.GetBoolean() : throw new ModelConfigException(source, p.Name, $"expected true or false; got {Kind(p.Value)}");
 
     private static string Str(string source, JsonProperty p)
-        => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new ModelConfigException(source, p.Name, $"expected a string; got {p.Value}");
+        => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new ModelConfigException(source, p.Name, $"expected a string; got {Kind(p.Value)}");
 }

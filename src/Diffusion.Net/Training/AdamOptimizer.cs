@@ -120,7 +120,7 @@ public sealed class AdamOptimizer : IDisposable
 
     private static void Copy(IReadOnlyDictionary<string, Tensor> tensors, string key, Tensor destination)
     {
-        if (!tensors.TryGetValue(key, out var source)) throw new KeyNotFoundException($"The optimizer state has no '{key}'.");
+        if (!tensors.TryGetValue(key, out var source)) throw new WeightsMismatchException("optimizer state", [key], [], []);
         if (!source.shape.SequenceEqual(destination.shape))
             throw new WeightsMismatchException("optimizer state", [], [], [$"{key}: expected [{string.Join(", ", destination.shape)}] but found [{string.Join(", ", source.shape)}]"]);
         destination.copy_(source);

@@ -35,7 +35,9 @@ public sealed class DiffusionTrainer
     /// <summary>The loss history CSV written beside the checkpoint.</summary>
     public const string LossCsvFileName = "loss.csv";
 
-    private const string Format = "diffusion-net-checkpoint/1";
+    // Version 2 added the checksum. Version 1 files (no checksum) still resume, with every other check and a warning.
+    private const string Format = "diffusion-net-checkpoint/2";
+    private const string FormatWithoutChecksum = "diffusion-net-checkpoint/1";
     private readonly nn.Module _model;
     private readonly ITrainingObjective _objective;
     private readonly ILogger _logger;
@@ -100,7 +102,7 @@ public sealed class DiffusionTrainer
         double learningRate = options.LearningRate;
         if (checkpointPath is not null && options.Resume && File.Exists(checkpointPath))
         {
-            (startEpoch, learningRate) = LoadCheckpoint(checkpointPath, optimizer, ema, dataGenerator, noiseGenerator, history);
+            (startEpoch, learningRate) = LoadCheckpoint(checkpointPath, stepsPerEpoch, optimizer, ema, dataGenerator, noiseGenerator, history);
             _logger.LogInformation("Resuming after epoch {Epoch} from {Path}", startEpoch, checkpointPath);
         }
         optimizer.LearningRate = learningRate;
@@ -254,6 +256,7 @@ public sealed class DiffusionTrainer
         var o = Options;
         var metadata = new Dictionary<string, string>
         {
+            ["checksum"] = Checksum(tensors),
             ["format"] = Format,
             ["epochs_completed"] = epochsCompleted.ToString(CultureInfo.InvariantCulture),
             ["learning_rate"] = learningRate.ToString("R", CultureInfo.InvariantCulture),
@@ -267,49 +270,151 @@ public sealed class DiffusionTrainer
         SaveModel(Path.Combine(Path.GetDirectoryName(path)!, ModelFileName), ema?.Weights ?? masters);
     }
 
-    private (int Epoch, double LearningRate) LoadCheckpoint(string path, AdamOptimizer optimizer, ExponentialMovingAverage? ema, Generator dataGenerator, Generator noiseGenerator, LossHistory history)
+    /// <summary>
+    /// SHA-256 of the data section the writer will produce: every tensor's bytes in the writer's (ordinal name) order.
+    /// It catches flipped bytes, which would otherwise resume silently into another run.
+    /// </summary>
+    private static string Checksum(Dictionary<string, Tensor> tensors)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var (_, t) in tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            using var cpu = t.detach().cpu().contiguous();
+            if (cpu.numel() > 0) sha.AppendData(cpu.bytes);
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// Validates the whole checkpoint (checksum, metadata, generator states, history, every tensor's name and shape)
+    /// before anything is copied into the network, the optimizer or the generators, so a bad file never reaches
+    /// libtorch and never half-loads.
+    /// </summary>
+    private (int Epoch, double LearningRate) LoadCheckpoint(string path, int stepsPerEpoch, AdamOptimizer optimizer, ExponentialMovingAverage? ema,
+        Generator dataGenerator, Generator noiseGenerator, LossHistory history)
     {
         using var file = SafetensorsFile.Open(path);
-        if (!file.Metadata.TryGetValue("format", out var format) || format != Format)
-            throw new InvalidDataException($"'{path}' is not a Diffusion.Net training checkpoint (format '{format}').");
+        var meta = file.Metadata;
+        var format = meta.GetValueOrDefault("format");
+        if (format is not (Format or FormatWithoutChecksum)) throw new CheckpointFormatException(path, "format", "it is not a Diffusion.Net training checkpoint");
+        if (format == Format)
+        {
+            if (!meta.TryGetValue("checksum", out var checksum)) throw new CheckpointFormatException(path, "checksum", "is missing");
+            if (!string.Equals(Convert.ToHexStringLower(file.HashData()), checksum, StringComparison.Ordinal))
+                throw new CheckpointFormatException(path, "checksum", "the tensor data does not match its checksum (the file is damaged)");
+        }
+        else
+        {
+            _logger.LogWarning("The checkpoint {Path} predates checksums: its data cannot be verified, only its structure.", path);
+        }
         var fingerprint = Fingerprint(Options);
-        if (file.Metadata.GetValueOrDefault("fingerprint") is { } saved && saved != fingerprint)
+        if (!meta.TryGetValue("fingerprint", out var saved)) throw new CheckpointFormatException(path, "fingerprint", "is missing, so the training options cannot be checked");
+        if (saved != fingerprint)
             throw new InvalidOperationException(
                 $"The checkpoint '{path}' was made with other training options ({saved}) than this run ({fingerprint}); resuming would not reproduce the run. Use another folder or set Resume = false.");
+
+        int epochs = (int)MetadataInteger(path, meta, "epochs_completed", 1, int.MaxValue);
+        long adamStep = MetadataInteger(path, meta, "adam_step", 0, long.MaxValue);
+        if (!meta.TryGetValue("learning_rate", out var lrText)
+            || !double.TryParse(lrText, NumberStyles.Float, CultureInfo.InvariantCulture, out var learningRate) || !double.IsFinite(learningRate) || learningRate <= 0)
+            throw new CheckpointFormatException(path, "learning_rate", "is missing or not a positive finite number");
+        // The rate after e epochs is fully determined by the options: recompute it exactly as training does.
+        double expectedRate = Options.LearningRate;
+        for (int e = 0; e < epochs; e++) expectedRate *= Options.LearningRateDecayPerEpoch;
+        if (learningRate != expectedRate) throw new CheckpointFormatException(path, "learning_rate", $"does not follow from the options after {epochs} epochs");
+        if (adamStep != (long)epochs * stepsPerEpoch)
+            throw new CheckpointFormatException(path, "adam_step", $"is not {epochs} epochs × {stepsPerEpoch} steps");
+
+        using var probe = new Generator(0, CPU);
+        using var probeState = probe.get_state();
+        foreach (var name in new[] { "rng.data", "rng.noise" })
+        {
+            RequireTensor(path, file, name, probeState.dtype, probeState.shape);
+            using var state = file.Read(name);
+            CheckGeneratorState(path, name, state.bytes);
+        }
+        long points = adamStep;
+        RequireTensor(path, file, "history.step", ScalarType.Int64, [points]);
+        RequireTensor(path, file, "history.epoch", ScalarType.Int64, [points]);
+        RequireTensor(path, file, "history.loss", ScalarType.Float64, [points]);
+        long[] steps, epochOf;
+        double[] losses;
+        using (var t = file.Read("history.step")) steps = t.data<long>().ToArray();
+        using (var t = file.Read("history.epoch")) epochOf = t.data<long>().ToArray();
+        using (var t = file.Read("history.loss")) losses = t.data<double>().ToArray();
+        for (int i = 0; i < steps.Length; i++)
+        {
+            if (steps[i] != i + 1 || epochOf[i] != i / stepsPerEpoch + 1 || !double.IsFinite(losses[i]))
+                throw new CheckpointFormatException(path, "history", $"point {i} is not step {i + 1} of epoch {i / stepsPerEpoch + 1} with a finite loss");
+        }
+
+        var model = _model.state_dict();
+        var misshaped = new List<string>();
+        var missing = new List<string>();
+        foreach (var (name, t) in model)
+        {
+            if (!file.Tensors.TryGetValue($"model.{name}", out var info)) missing.Add($"model.{name}");
+            else if (!info.Shape.SequenceEqual(t.shape)) misshaped.Add($"model.{name}: expected [{string.Join(", ", t.shape)}] but found {info.ShapeText}");
+        }
+        if (missing.Count > 0 || misshaped.Count > 0) throw new WeightsMismatchException(path, missing, [], misshaped);
+
         // Compute settings (a memory layout) change only the rounding: the run may go on, but the user should know it will
         // not match an uninterrupted run bit for bit.
         var computeNow = (_model as IComputeSettings)?.ComputeSettings;
-        var computeSaved = file.Metadata.GetValueOrDefault("compute");
+        var computeSaved = meta.GetValueOrDefault("compute");
         if (computeNow != computeSaved)
             _logger.LogWarning(
                 "The checkpoint {Path} was trained with compute settings '{Saved}' and this run uses '{Current}': training continues correctly, but not bit-identically to an uninterrupted run.",
                 path, computeSaved ?? "(not recorded)", computeNow ?? "(none)");
         using var scope = NewDisposeScope();
-        var model = _model.state_dict();
         var stateTensors = new Dictionary<string, Tensor>();
         foreach (var name in file.Tensors.Keys.Where(n => n.StartsWith("optimizer.", StringComparison.Ordinal)))
             stateTensors[name["optimizer.".Length..]] = file.Read(name);
         using (no_grad())
         {
-            foreach (var (name, t) in model)
-            {
-                if (!file.Tensors.ContainsKey($"model.{name}")) throw new WeightsMismatchException(path, [$"model.{name}"], [], []);
-                file.ReadInto($"model.{name}", t);
-            }
+            foreach (var (name, t) in model) file.ReadInto($"model.{name}", t);
         }
         // Masters (bfloat16 runs) come from the float32 weights saved as model.* when no separate master is stored.
         foreach (var (name, _) in _model.named_parameters())
             if (!stateTensors.ContainsKey($"master.{name}") && file.Tensors.ContainsKey($"model.{name}")) stateTensors[$"master.{name}"] = file.Read($"model.{name}", ScalarType.Float32);
-        optimizer.LoadState(stateTensors, long.Parse(file.Metadata["adam_step"], CultureInfo.InvariantCulture));
+        optimizer.LoadState(stateTensors, adamStep);
         ema?.Load(name => file.Tensors.ContainsKey(name) ? file.Read(name, ScalarType.Float32) : null);
         dataGenerator.set_state(file.Read("rng.data"));
         noiseGenerator.set_state(file.Read("rng.noise"));
-        var steps = file.Read("history.step").data<long>().ToArray();
-        var epochs = file.Read("history.epoch").data<long>().ToArray();
-        var losses = file.Read("history.loss").data<double>().ToArray();
-        for (int i = 0; i < steps.Length; i++) history.Add(new LossPoint(steps[i], (int)epochs[i], losses[i]));
-        return (int.Parse(file.Metadata["epochs_completed"], CultureInfo.InvariantCulture),
-                double.Parse(file.Metadata["learning_rate"], CultureInfo.InvariantCulture));
+        for (int i = 0; i < steps.Length; i++) history.Add(new LossPoint(steps[i], (int)epochOf[i], losses[i]));
+        return (epochs, learningRate);
+    }
+
+    /// <summary>
+    /// libtorch's CPU generator state is its <c>CPUGeneratorImplState</c> struct: the legacy THGeneratorState
+    /// (seed u64 @0, left i32 @8, seeded i32 @12, next u64 @16, 624 × u64 state @24, normal cache) then a float
+    /// sample and its flag, 5056 bytes in all. <c>set_state</c> rejects a Mersenne-Twister state that is not seeded
+    /// or whose position is out of range with a C++ exception that aborts the process through TorchSharp, so the
+    /// same conditions are checked here first.
+    /// </summary>
+    private static void CheckGeneratorState(string path, string name, ReadOnlySpan<byte> state)
+    {
+        int left = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(state[8..]);
+        int seeded = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(state[12..]);
+        ulong next = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(state[16..]);
+        if (seeded != 1 || left < 1 || left > 624 || next > 624)
+            throw new CheckpointFormatException(path, name, "is not a valid Mersenne-Twister generator state");
+    }
+
+    private static long MetadataInteger(string path, IReadOnlyDictionary<string, string> meta, string key, long min, long max)
+    {
+        if (!meta.TryGetValue(key, out var text)) throw new CheckpointFormatException(path, key, "is missing");
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            throw new CheckpointFormatException(path, key, $"is not an integer in [{min}, {max}]");
+        return value;
+    }
+
+    /// <summary>A wrong dtype or size here would abort the process inside libtorch (Generator.set_state), so it is checked first.</summary>
+    private static void RequireTensor(string path, SafetensorsFile file, string name, ScalarType dtype, long[] shape)
+    {
+        if (!file.Tensors.TryGetValue(name, out var info)) throw new CheckpointFormatException(path, name, "is missing");
+        if (info.DType != dtype || !info.Shape.SequenceEqual(shape))
+            throw new CheckpointFormatException(path, name, $"is {info.DType} {info.ShapeText}; {dtype} [{string.Join(", ", shape)}] expected");
     }
 
     private string Fingerprint(TrainerOptions o) => string.Create(CultureInfo.InvariantCulture,

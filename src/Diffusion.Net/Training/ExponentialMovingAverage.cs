@@ -68,7 +68,8 @@ public sealed class ExponentialMovingAverage : IDisposable
         foreach (var (name, _, average) in _state)
         {
             var key = $"ema.{name}";
-            using var source = read(key) ?? throw new KeyNotFoundException($"The checkpoint has no '{key}' (was it trained without EMA?).");
+            // A missing average means the checkpoint was trained without EMA.
+            using var source = read(key) ?? throw new WeightsMismatchException("EMA state", [key], [], []);
             if (!source.shape.SequenceEqual(average.shape))
                 throw new WeightsMismatchException("EMA state", [], [], [$"{key}: expected [{string.Join(", ", average.shape)}] but found [{string.Join(", ", source.shape)}]"]);
             average.copy_(source);
