@@ -66,6 +66,9 @@ public sealed class FlowModelTests : IDisposable
         FluentActions.Invoking(() => model.Predict(x, tensor(new[] { 1000.5f }), Condition.None)).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*[0, 1000]*t ∈ [0, 1]*");
         FluentActions.Invoking(() => model.Predict(x, tensor(new[] { -1f }), Condition.None)).Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => model.Predict(x, tensor(new[] { float.NaN }), Condition.None)).Should().Throw<ArgumentOutOfRangeException>();
+        // Validate() asks the network for the state's shape before any tensor work.
+        FluentActions.Invoking(() => DiffusionPipeline.FromNoise(1, 1, 32, 32).Denoise(model, SigmaSchedule.FlowUniform(model.Process, 4), Condition.None).Validate())
+            .Should().Throw<ArgumentException>().WithMessage("*[N, 1, 28, 28]*32, 32*");
         FluentActions.Invoking(() => new TimeConditionalUNet(1, 4, MnistSchedules.Cs180(), MnistObjective.Flow)).Should().Throw<ArgumentException>().WithParameterName("schedule");
         FluentActions.Invoking(() => new TimeConditionalUNet(1, 4, objective: (MnistObjective)7)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("objective");
     }

@@ -100,8 +100,18 @@ public abstract class UNetBackbone : Module<Tensor, Tensor>, IComputeSettings
     protected void CheckInput(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (x.dim() != 4 || x.shape[1] != InChannels || x.shape[2] != 28 || x.shape[3] != 28)
-            throw new ArgumentException($"The CS180 UNet takes [N, {InChannels}, 28, 28] images; got [{string.Join(", ", x.shape)}].", nameof(x));
+        ValidateSample(x.shape);
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless a sampling state of <paramref name="sampleShape"/> is
+    /// [N, InChannels, 28, 28]: the pipelines' <c>Validate()</c> calls it before any tensor work.
+    /// </summary>
+    public void ValidateSample(long[] sampleShape)
+    {
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        if (sampleShape.Length != 4 || sampleShape[0] < 1 || sampleShape[1] != InChannels || sampleShape[2] != 28 || sampleShape[3] != 28)
+            throw new ArgumentException($"The CS180 UNet takes [N, {InChannels}, 28, 28] images; got [{string.Join(", ", sampleShape)}].", "sample");
     }
 
     /// <summary>The number of trainable parameters.</summary>
