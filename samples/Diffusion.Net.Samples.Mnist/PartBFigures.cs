@@ -200,7 +200,7 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         Console.WriteLine($"Evaluating {perDigit * 10} samples after epoch {epoch} ({perDigit} per digit):");
         var quality = Measure(model, recipe, evaluator, perDigit, null);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {SamplingName(recipe)}, {options.Sampler.ModelCalls(model.Process)} UNet evaluations per branch, CFG {Cfg} at every step: ") + quality);
+            $"  {SamplingName(recipe)} ({options.Sampler.Sampler}), {options.Sampler.ModelCalls(model.Process)} UNet evaluations per branch, CFG {Cfg} at every step: ") + quality);
         MnistQuality? limited = null;
         if (options.EvaluateLimitedGuidance)
         {
@@ -270,9 +270,10 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         return set;
     }
 
+    /// <summary>The sampling for titles and logs, in the plain characters the figures' bitmap font has.</summary>
     private string SamplingName(MnistRecipe recipe) => options.Sampler.Steps is null
         ? "Algorithm B.4 (DDPM, 300 steps)"
-        : recipe.IsFlow && options.Sampler.EqualSteps ? $"{options.Sampler.Name}: {options.Sampler.Sampler} over equal steps in t" : $"{options.Sampler.Name} ({options.Sampler.Sampler})";
+        : recipe.IsFlow && options.Sampler.EqualSteps ? $"{options.Sampler.Name}, equal steps in t" : options.Sampler.Name;
 
     private static string IntervalName(MnistRecipe recipe)
     {
