@@ -48,16 +48,7 @@ internal sealed class JsonConfig
         return double.IsFinite(v) && v > exclusiveMin && v <= max ? v : throw new ModelConfigException(Source, key, $"must lie in ({exclusiveMin}, {max}]");
     }
 
-    /// <summary>The JSON kind of a value, for messages that must not quote the file.</summary>
-    private static string Kind(JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.Number => "a number",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Array => "a list",
-        JsonValueKind.Object => "an object",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        _ => "null",
-    };
+    private static string Kind(JsonElement v) => JsonKinds.Describe(v);
 
     public bool Has(string key) => _root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
 

@@ -218,16 +218,7 @@ public sealed record DdpmSchedulerConfig
         _ => Timesteps.Leading(inferenceSteps, NumTrainTimesteps, StepsOffset),
     };
 
-    /// <summary>The JSON kind of a value, for messages that must not quote the file.</summary>
-    private static string Kind(JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.Number => "a number",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Array => "a list",
-        JsonValueKind.Object => "an object",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        _ => "null",
-    };
+    private static string Kind(JsonElement v) => JsonKinds.Describe(v);
 
     private static int Int(string source, JsonProperty p)
         => p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out int v) ? v : throw new ModelConfigException(source, p.Name, $"expected an integer; got {Kind(p.Value)}");
