@@ -1,0 +1,31 @@
+using Diffusion.Net.Benchmarks.Peers;
+
+// Peer benchmarks: Diffusion.Net against ONNX Runtime and PyTorch on the same networks, weights and inputs, side by
+// side in one run (benchmarks/peers/README.md).
+//   run DIR [ROUNDS] [ROWS] [THREADS]   all sides alternately, equality first; ROWS e.g. mnist-100,mnist-200,if1,sample
+//   child ours|ort NET DIR DTYPE THREADS REPS BATCH    one timing child (one JSON line)
+//   sample-child ours|ort DIR THREADS REPS              100 MNIST digits, CFG 5, DPM-Solver++ 2M-10, loop in C#
+static int Usage()
+{
+    Console.Error.WriteLine("usage: run DIR [ROUNDS] [ROWS] [THREADS] | child ours|ort NET DIR DTYPE THREADS REPS BATCH | sample-child ours|ort DIR THREADS REPS");
+    return 2;
+}
+
+if (args.Length == 0 || args[0] is "-h" or "--help") return Usage();
+switch (args[0])
+{
+    case "run" when args.Length >= 2:
+        return PeerRun.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3,
+            args.Length > 3 ? args[3].Split(',') : ["mnist-100", "mnist-200", "sample", "if1"],
+            args.Length > 4 ? args[4].Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray() : [2, 1]);
+    case "child" when args.Length == 8:
+        Console.WriteLine(TimingChild.Run(args[1], args[2], args[3], args[4], int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[7], System.Globalization.CultureInfo.InvariantCulture)));
+        return 0;
+    case "sample-child" when args.Length == 5:
+        Console.WriteLine(SamplingChild.Run(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture)));
+        return 0;
+    default:
+        return Usage();
+}

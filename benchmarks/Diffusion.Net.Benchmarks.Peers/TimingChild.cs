@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using Diffusion.Net.DeepFloyd.Config;
+using Diffusion.Net.DeepFloyd.Models;
+using Diffusion.Net.IO;
+using Diffusion.Net.Mnist.Models;
+using Microsoft.ML.OnnxRuntime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Diffusion.Net.Benchmarks.Peers;
+
+/// <summary>
+/// Times one network forward in one engine: a warm-up call, then <c>reps</c> timed calls on the same inputs. The output
+/// of the last call goes to <c>out-SIDE-DTYPE[-B].safetensors</c> beside the model, for the parent's equality check.
+/// </summary>
+internal static class TimingChild
+{
+    public static string Run(string side, string net, string dir, string dtype, int threads, int reps, int batch) => side switch
+    {
+        "ours" => Ours(net, dir, dtype, threads, reps, batch),
+        "ort" => Ort(net, dir, dtype, threads, reps, batch),
+        _ => throw new ArgumentException($"unknown side '{side}'", nameof(side)),
+    };
+
+    internal static string Folder(string dir, string net) => Path.Combine(dir, net == "mnist" ? "mnist" : NetName(net));
+
+    internal static string NetName(string net) => net switch
+    {
+        "if1" => "IF-I-M-v1.0",
+        "if2" => "IF-II-M-v1.0",
+        "mnist" => "mnist",
+        _ => throw new ArgumentException($"unknown network '{net}'", nameof(net)),
+    };
+
+    internal static string OutPath(string dir, string net, string side, string dtype, int batch) =>
+        Path.Combine(Folder(dir, net), net == "mnist" ? $"out-{side}-{dtype}-{batch}.safetensors" : $"out-{side}-{dtype}.safetensors");
+
+    private static string Ours(string net, string dir, string dtypeName, int threads, int reps, int batch)
+    {
+        set_num_threads(threads);
+        var dtype = dtypeName == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
+        var folder = Folder(dir, net);
+        using var noGrad = no_grad();
+        Func<Tensor> step;
+        IDisposable model;
+        if (net == "mnist")
+        {
+            using var probe = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
+            long d = probe.Tensors["first_block.conv1.conv.weight"].Shape[0];
+            var unet = new ClassConditionalUNet(hidden: d);
+            ModuleWeights.Load(unet, Path.Combine(folder, "model.safetensors"));
+            unet.eval();
+            unet.to(dtype);
+            using var inputs = SafetensorsFile.Open(Path.Combine(folder, $"inputs-{batch}.safetensors"));
+            var x = inputs.Read("x").to(dtype).DetachFromDisposeScope();
+            var c = inputs.Read("c").DetachFromDisposeScope();
+            var t = inputs.Read("t").to(dtype).DetachFromDisposeScope();
+            step = () => unet.forward(x, c, t);
+            model = unet;
+        }
+        else
+        {
+            var config = IFUNetConfig.Load(Path.Combine(folder, "config.json"));
+            var unet = new IFUNet(config, new WeightAllocation(CPU, dtype));
+            ModuleWeights.Load(unet, Path.Combine(folder, "diffusion_pytorch_model.safetensors"));
+            unet.eval();
+            using var inputs = SafetensorsFile.Open(Path.Combine(folder, "inputs.safetensors"));
+            var sample = inputs.Read("sample").to(dtype).DetachFromDisposeScope();
+            var timestep = inputs.Read("timestep").DetachFromDisposeScope();
+            var text = inputs.Read("text").to(dtype).DetachFromDisposeScope();
+            var labels = inputs.Tensors.ContainsKey("class_labels") ? inputs.Read("class_labels").DetachFromDisposeScope() : null;
+            step = () => unet.Forward(sample, timestep, text, labels);
+            model = unet;
+        }
+        using (model)
+        {
+            using (NewDisposeScope()) step();
+            var times = new List<double>();
+            Tensor? last = null;
+            for (int i = 0; i < reps; i++)
+            {
+                using var scope = NewDisposeScope();
+                var sw = Stopwatch.StartNew();
+                var output = step();
+                times.Add(sw.Elapsed.TotalSeconds);
+                last?.Dispose();
+                last = output.to(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
+            }
+            SafetensorsWriter.Save(OutPath(dir, net, "ours", dtypeName, batch), new Dictionary<string, Tensor> { ["out"] = last! });
+            return ChildResult.FromTimes("ours", times).ToJson();
+        }
+    }
+
+    /// <summary>ONNX Runtime's CPU execution provider with every graph optimisation on; no TorchSharp in this process.</summary>
+    private static string Ort(string net, string dir, string dtypeName, int threads, int reps, int batch)
+    {
+        if (dtypeName != "float32") throw new ArgumentException("ONNX Runtime's x64 CPU provider has no bfloat16 kernels for these graphs; run it in float32.", nameof(dtypeName));
+        var folder = Folder(dir, net);
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        using var session = new InferenceSession(Path.Combine(folder, "model.onnx"), options);
+        var inputs = RawSafetensors.Read(Path.Combine(folder, net == "mnist" ? $"inputs-{batch}.safetensors" : "inputs.safetensors"));
+        var names = session.InputMetadata.Keys.ToArray();
+        var values = names.Select(n => inputs[n].DType == "I64"
+            ? OrtValue.CreateTensorValueFromMemory(inputs[n].Longs(), inputs[n].Shape)
+            : OrtValue.CreateTensorValueFromMemory(inputs[n].Floats(), inputs[n].Shape)).ToArray();
+        var outputNames = session.OutputMetadata.Keys.ToArray();
+        using var runOptions = new RunOptions();
+        try
+        {
+            using (var warm = session.Run(runOptions, names, values, outputNames)) { }
+            var times = new List<double>();
+            float[] last = [];
+            long[] shape = [];
+            for (int i = 0; i < reps; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                using var results = session.Run(runOptions, names, values, outputNames);
+                times.Add(sw.Elapsed.TotalSeconds);
+                last = results[0].GetTensorDataAsSpan<float>().ToArray();
+                shape = results[0].GetTensorTypeAndShape().Shape;
+            }
+            RawSafetensors.WriteFloat(OutPath(dir, net, "ort", dtypeName, batch), "out", last, shape);
+            return ChildResult.FromTimes("onnxruntime", times).ToJson();
+        }
+        finally
+        {
+            foreach (var v in values) v.Dispose();
+        }
+    }
+}
