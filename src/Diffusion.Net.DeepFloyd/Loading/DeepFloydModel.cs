@@ -17,7 +17,7 @@ namespace Diffusion.Net.DeepFloyd.Loading;
 /// an <see cref="ImageCondition"/> with the noise level (stage II). The UNet computes in its weight dtype; inputs are
 /// cast to it and outputs back, so pipelines may run in float32 around a bfloat16 network.
 /// </summary>
-public sealed class DeepFloydModel : IDiffusionModel, IDisposable
+public sealed class DeepFloydModel : IDeepFloydModel, IDisposable
 {
     private DeepFloydModel(string folder, IFUNet unet, DdpmSchedulerConfig scheduler, DdpmSchedulerConfig? imageNoising, T5TextEncoder? textEncoder)
     {
@@ -37,6 +37,15 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
     /// <summary>The UNet.</summary>
     public IFUNet UNet { get; }
 
+    /// <inheritdoc />
+    public IFUNetConfig UNetConfig => UNet.Config;
+
+    /// <inheritdoc />
+    public Device Device => UNet.Allocation.Device;
+
+    /// <summary>The weight dtype (float32, bfloat16, or float16 on CUDA).</summary>
+    public ScalarType DType => UNet.Allocation.DType;
+
     /// <summary>The scheduler config (scheduler/scheduler_config.json).</summary>
     public DdpmSchedulerConfig SchedulerConfig { get; }
 
@@ -54,6 +63,8 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
     /// spacing. Any other sampler fits too; <c>SchedulerConfig.Configure(options)</c> gives it the config's thresholding.
     /// </summary>
     public DdpmSampler Sampler { get; }
+
+    ISampler IDeepFloydModel.Sampler => Sampler;
 
     /// <summary>Stage II's image-noising scheduler config, or null.</summary>
     public DdpmSchedulerConfig? ImageNoisingSchedulerConfig { get; }
