@@ -1,6 +1,9 @@
 namespace Diffusion.Net.DeepFloyd.Hosting;
 
-/// <summary>Bindable settings of <see cref="DeepFloydModelProvider"/>.</summary>
+/// <summary>
+/// Bindable settings of <see cref="DeepFloydModelProvider"/>. The device and (unless <see cref="Bf16"/> is set) the
+/// weight dtype come from <c>DiffusionOptions.Device</c> and <c>DiffusionOptions.DType</c>.
+/// </summary>
 public sealed class DeepFloydServiceOptions
 {
     /// <summary>The stage I pipeline folder (e.g. IF-I-L-v1.0). Required.</summary>
@@ -12,7 +15,14 @@ public sealed class DeepFloydServiceOptions
     /// <summary>A prompt-embedding store (.safetensors) or CS180's prompt_embeds_dict.pth (optional).</summary>
     public string? EmbeddingsPath { get; set; }
 
-    /// <summary>Load weights in bfloat16 instead of float32.</summary>
+    /// <summary>
+    /// Load stage I's T5-v1.1-XXL text encoder and tokenizer, so prompts can be plain strings. The encoder has
+    /// 4,762,310,656 parameters: about 9.5 GB of memory in bfloat16 and 19.0 GB in float32, on top of the UNets.
+    /// Without it, prompts must be in the store at <see cref="EmbeddingsPath"/>.
+    /// </summary>
+    public bool LoadTextEncoder { get; set; }
+
+    /// <summary>Load weights in bfloat16 whatever <c>DiffusionOptions.DType</c> says.</summary>
     public bool Bf16 { get; set; }
 
     /// <summary>The weight variant, e.g. "fp16".</summary>

@@ -17,7 +17,7 @@ namespace Diffusion.Net.DeepFloyd.Loading;
 /// an <see cref="ImageCondition"/> with the noise level (stage II). The UNet computes in its weight dtype; inputs are
 /// cast to it and outputs back, so pipelines may run in float32 around a bfloat16 network.
 /// </summary>
-public sealed class DeepFloydModel : IDiffusionModel, IDisposable
+public sealed class DeepFloydModel : IDeepFloydModel, IDisposable
 {
     private DeepFloydModel(string folder, IFUNet unet, DdpmSchedulerConfig scheduler, DdpmSchedulerConfig? imageNoising, T5TextEncoder? textEncoder)
     {
@@ -37,6 +37,15 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
     /// <summary>The UNet.</summary>
     public IFUNet UNet { get; }
 
+    /// <inheritdoc />
+    public IFUNetConfig UNetConfig => UNet.Config;
+
+    /// <inheritdoc />
+    public Device Device => UNet.Allocation.Device;
+
+    /// <summary>The weight dtype (float32, bfloat16, or float16 on CUDA).</summary>
+    public ScalarType DType => UNet.Allocation.DType;
+
     /// <summary>The scheduler config (scheduler/scheduler_config.json).</summary>
     public DdpmSchedulerConfig SchedulerConfig { get; }
 
@@ -54,6 +63,8 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
     /// spacing. Any other sampler fits too; <c>SchedulerConfig.Configure(options)</c> gives it the config's thresholding.
     /// </summary>
     public DdpmSampler Sampler { get; }
+
+    ISampler IDeepFloydModel.Sampler => Sampler;
 
     /// <summary>Stage II's image-noising scheduler config, or null.</summary>
     public DdpmSchedulerConfig? ImageNoisingSchedulerConfig { get; }
@@ -118,6 +129,8 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
             T5TextEncoder? encoder = null;
             if (options.LoadTextEncoder && Directory.Exists(Path.Combine(folder, "text_encoder")))
                 encoder = T5TextEncoder.Load(folder, options, logger);
+            else if (options.LoadTextEncoder)
+                logger.LogWarning("LoadTextEncoder is set but {Folder} has no text_encoder/ folder; prompts must come from precomputed embeddings", folder);
             return new DeepFloydModel(folder, unet, scheduler, imageNoising, encoder);
         }
         catch
@@ -169,7 +182,7 @@ public sealed class DeepFloydModel : IDiffusionModel, IDisposable
             var upscaled = image!.Repeat((int)b) is ImageCondition r ? r : image;
             input = cat([input, upscaled.Image.to(dtype, sample.device)], 1);
         }
-        var labels = IsSuperResolution ? ((ImageCondition)image!.Repeat((int)b)).NoiseLevel : null;
+        var labels = IsSuperResolution ? ((ImageCondition)image!.Repeat((int)b)).NoiseLevel?.to(sample.device) : null;
         var output = UNet.Forward(input, timesteps, text.Embeddings.to(dtype, sample.device), labels, text.AttentionMask);
         var prediction = ModelPrediction.FromModelOutput(output.to(sample.dtype), UNet.Config.SampleChannels, OutputKind);
         return prediction.MoveToOuter(scope);

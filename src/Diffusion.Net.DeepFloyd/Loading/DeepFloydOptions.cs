@@ -24,7 +24,14 @@ public sealed record DeepFloydOptions
     /// </summary>
     public string? Variant { get; init; }
 
-    /// <summary>Load the T5 text encoder and tokenizer when the folder has them (about 19 GB in float32).</summary>
+    /// <summary>
+    /// Load the T5 text encoder and tokenizer when the folder has them (<c>text_encoder/</c>, <c>tokenizer/</c>; the
+    /// published stage I folders do), so the pipelines take prompt strings. T5-v1.1-XXL's encoder has 4,762,310,656
+    /// parameters (4.76 B, counted from its 220 state-dict entries, the tied embedding once): about 9.5 GB in
+    /// <see cref="ScalarType.BFloat16"/> and 19.0 GB in <see cref="ScalarType.Float32"/>, in the same dtype and on the
+    /// same device as the UNet, on top of it (IF-I-XL 4.3 B, IF-I-L 0.94 B, IF-I-M 0.37 B parameters). Without it, use
+    /// precomputed embeddings (<c>PromptEmbeddings</c>, through <c>IFPromptEncoder</c>).
+    /// </summary>
     public bool LoadTextEncoder { get; init; }
 
     /// <summary>Budgets for the configs and tokenizer model read while loading (default <see cref="InputLimits.Default"/>).</summary>
