@@ -77,7 +77,7 @@ public sealed class MnistEvaluator
             resource.CopyTo(buffer);
             bytes = buffer.ToArray();
         }
-        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        string sha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)).ToLowerInvariant();
         if (sha != ShippedSha256)
             throw new InvalidDataException($"The embedded classifier weights have SHA-256 {sha}, not the shipped {ShippedSha256} (a broken build of Diffusion.Net.Mnist).");
         // The safetensors reader validates a file on disk; a private temporary copy keeps that single, checked path.
