@@ -18,7 +18,7 @@ internal sealed class MnistCommand : AsyncCommand<MnistSettings>
     {
         var (command, environment) = (Data)context.Data!;
         var options = settings.ToOptions(command);
-        return environment.WithProgressAsync(display => RunAsync(options, display, cancellationToken));
+        return environment.RunAsync(options, display => RunAsync(options, display, cancellationToken));
     }
 
     private static async Task<int> RunAsync(SampleOptions options, ProgressDisplay display, CancellationToken cancellationToken)

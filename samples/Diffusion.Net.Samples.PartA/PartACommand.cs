@@ -16,6 +16,6 @@ internal sealed class PartACommand<TSettings> : AsyncCommand<TSettings>
     {
         var data = (Data)context.Data!;
         var options = settings.ToOptions(data.Command);
-        return data.Environment.WithProgressAsync(display => data.Run(options, data.Environment, display, cancellationToken));
+        return data.Environment.RunAsync(options, display => data.Run(options, data.Environment, display, cancellationToken));
     }
 }

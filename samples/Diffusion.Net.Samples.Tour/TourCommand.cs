@@ -11,6 +11,6 @@ internal sealed class TourCommand : AsyncCommand<TourSettings>
     {
         var environment = (CliEnvironment)context.Data!;
         var output = settings.OutputFolder;
-        return environment.WithProgressAsync(display => Task.FromResult(TourSheets.Write(output, display, cancellationToken)));
+        return environment.RunAsync(output, display => Task.FromResult(TourSheets.Write(output, display, cancellationToken)));
     }
 }
