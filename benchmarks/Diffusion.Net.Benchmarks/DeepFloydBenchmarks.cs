@@ -4,6 +4,7 @@ using Diffusion.Net.DeepFloyd.Config;
 using Diffusion.Net.DeepFloyd.Loading;
 using Diffusion.Net.DeepFloyd.Models;
 using Diffusion.Net.IO;
+using Diffusion.Net.Samples.Cli;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Benchmarks;
@@ -37,14 +38,20 @@ internal static class DeepFloydBenchmarks
         }
     }
 
-    public static void StepAll()
+    public static void StepAll(ProgressDisplay display)
     {
         Console.WriteLine($"Machine: {Harness.Machine()}");
         Console.WriteLine("| model | parameters | dtype | seconds per UNet step (batch 2, 64×64) | peak RSS |");
         Console.WriteLine("|---|---|---|---|---|");
+        using var children = display.Begin("deepfloyd-step", 4, "configurations");
         foreach (var model in new[] { "IF-I-M-v1.0", "IF-I-L-v1.0" })
             foreach (var dtype in new[] { "float32", "bfloat16" })
+            {
+                children.Report(children.Done, $"{model} {dtype}");
                 Console.WriteLine(Harness.Child("deepfloyd-step-child", model, dtype));
+                children.Advance();
+            }
+        children.Complete();
     }
 
     public static void StepChild(string model, string dtypeName)
@@ -71,7 +78,7 @@ internal static class DeepFloydBenchmarks
             $"| {model} (inferred config) | {unet.ParameterCount / 1e6:0} M | {dtypeName} | {times.Order().ElementAt(1):0.00} (median of 3) | {Harness.PeakRssMb() / 1024:0.00} GB |"));
     }
 
-    public static void LoadAll()
+    public static void LoadAll(ProgressDisplay display)
     {
         Console.WriteLine($"Machine: {Harness.Machine()}");
         var folder = Path.Combine(Path.GetTempPath(), "dn-bench-if-i-m");
@@ -95,7 +102,14 @@ internal static class DeepFloydBenchmarks
         Console.WriteLine($"IF-I-M (inferred config) fp16 weights: {new FileInfo(weights).Length / 1e9:0.00} GB on disk");
         Console.WriteLine("| load into | weights in memory | peak RSS of the process | peak / weights | seconds |");
         Console.WriteLine("|---|---|---|---|---|");
-        foreach (var dtype in new[] { "bfloat16", "float32" }) Console.WriteLine(Harness.Child("deepfloyd-load-child", folder, dtype));
+        using var children = display.Begin("deepfloyd-load", 2, "loads");
+        foreach (var dtype in new[] { "bfloat16", "float32" })
+        {
+            children.Report(children.Done, dtype);
+            Console.WriteLine(Harness.Child("deepfloyd-load-child", folder, dtype));
+            children.Advance();
+        }
+        children.Complete();
     }
 
     public static void LoadChild(string folder, string dtypeName)

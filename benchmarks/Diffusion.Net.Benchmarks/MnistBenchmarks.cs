@@ -7,6 +7,7 @@ using Diffusion.Net.Mnist.Models;
 using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
 using Diffusion.Net.Pipelines;
+using Diffusion.Net.Samples.Cli;
 using Diffusion.Net.Sampling;
 using Diffusion.Net.Training;
 using TorchSharp;
@@ -37,7 +38,7 @@ internal static class MnistBenchmarks
         return f;
     }
 
-    public static async Task TrainingThroughputAsync()
+    public static async Task TrainingThroughputAsync(ProgressDisplay display, CancellationToken cancellationToken)
     {
         Console.WriteLine($"Machine: {Harness.Machine()}");
         var train = await MnistDataset.LoadAsync(MnistSplit.Train);
@@ -47,6 +48,7 @@ internal static class MnistBenchmarks
         Console.WriteLine("| layout | precision | images/s | achieved GFLOP/s | GEMM roof GFLOP/s | share of roof | loss after 60 steps |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         var rates = new Dictionary<(bool, TrainingPrecision), double>();
+        using var configurations = display.Begin("mnist-train: layouts × precisions", 4, "runs");
         foreach (bool channelsLast in new[] { false, true })
             foreach (var precision in new[] { TrainingPrecision.Float32, TrainingPrecision.BFloat16 })
             {
@@ -55,14 +57,17 @@ internal static class MnistBenchmarks
                 // run, as the best of three, so a slow spell does not pass for a low roof.
                 double roof = Enumerable.Range(0, 3).Max(_ => Harness.Gemm(dt));
                 var windows = new List<(double Rate, double Loss)>();
-                TrainCs180Steps(train, precision, channelsLast, steps: 60, progressEvery: 10, new SyncProgress(p => windows.Add((p.ImagesPerSecond, p.Loss))));
+                using (var training = display.Training($"{(channelsLast ? "NHWC" : "NCHW")} {precision}"))
+                    TrainCs180Steps(train, precision, channelsLast, steps: 60, progressEvery: 10, new SyncProgress(p => windows.Add((p.ImagesPerSecond, p.Loss)), training), cancellationToken);
                 // The first window holds warm-up (allocator, oneDNN primitive creation): drop it, take the median of the rest.
                 var steady = windows.Skip(1).Select(w => w.Rate).Order().ToList();
                 double rate = steady[steady.Count / 2];
                 rates[(channelsLast, precision)] = rate;
                 double achieved = rate * trainFlops / 1e9;
                 Console.WriteLine(FormattableString.Invariant($"| {(channelsLast ? "NHWC" : "NCHW")} | {precision} | {rate:0} | {achieved:0} | {roof:0} | {achieved / roof:P0} | {windows[^1].Loss:0.0000} |"));
+                configurations.Advance();
             }
+        configurations.Complete();
         foreach (bool channelsLast in new[] { false, true })
             Console.WriteLine(FormattableString.Invariant($"{(channelsLast ? "NHWC" : "NCHW")}: bf16 / fp32 throughput {rates[(channelsLast, TrainingPrecision.BFloat16)] / rates[(channelsLast, TrainingPrecision.Float32)]:0.00}×"));
         foreach (var precision in new[] { TrainingPrecision.Float32, TrainingPrecision.BFloat16 })
@@ -74,22 +79,26 @@ internal static class MnistBenchmarks
     /// drift hits both alike: the quick recipe (D = 32, batch 128, bfloat16) trained by ε-prediction and by flow matching,
     /// <paramref name="steps"/> steps per run, median of the steady windows per run, median over the rounds.
     /// </summary>
-    public static async Task ObjectiveThroughputAsync(int rounds, int steps)
+    public static async Task ObjectiveThroughputAsync(int rounds, int steps, ProgressDisplay display, CancellationToken cancellationToken)
     {
         Console.WriteLine($"Machine: {Harness.Machine()}");
         var train = await MnistDataset.LoadAsync(MnistSplit.Train);
         var rates = new Dictionary<string, List<double>> { ["ddpm"] = [], ["flow"] = [] };
+        using var runs = display.Begin("mnist-train-objectives", rounds * 2, "runs");
         for (int round = 0; round < rounds; round++)
             foreach (var (name, recipe) in new[] { ("ddpm", MnistRecipes.Quick), ("flow", MnistRecipes.QuickFlow) })
             {
                 var r = recipe with { Training = recipe.Training with { Epochs = 1, ItemsPerEpoch = 128 * steps, ProgressEvery = 10, Seed = 1 } };
                 using var model = MnistTraining.CreateModel(r);
                 var windows = new List<double>();
-                MnistTraining.CreateTrainer(r, model).Train(train, new SyncProgress(p => windows.Add(p.ImagesPerSecond)));
+                using (var training = display.Training($"round {round + 1} {name}"))
+                    MnistTraining.CreateTrainer(r, model).Train(train, new SyncProgress(p => windows.Add(p.ImagesPerSecond), training), cancellationToken);
                 var steady = windows.Skip(1).Order().ToList();
                 rates[name].Add(steady[steady.Count / 2]);
                 Console.WriteLine(FormattableString.Invariant($"  round {round + 1} {name}: {steady[steady.Count / 2]:0} images/s"));
+                runs.Advance();
             }
+        runs.Complete();
         static double Median(List<double> v) { var o = v.Order().ToArray(); return o.Length % 2 == 1 ? o[o.Length / 2] : (o[o.Length / 2 - 1] + o[o.Length / 2]) / 2; }
         Console.WriteLine("| objective | images/s (median of rounds) | per round |");
         Console.WriteLine("|---|---|---|");
@@ -107,20 +116,21 @@ internal static class MnistBenchmarks
         bool channelsLast = layout switch { "nhwc" => true, "nchw" => false, _ => throw new ArgumentException($"Unknown layout '{layout}' (nchw or nhwc).", nameof(layout)) };
         var p = precision switch { "fp32" => TrainingPrecision.Float32, "bf16" => TrainingPrecision.BFloat16, _ => throw new ArgumentException($"Unknown precision '{precision}' (fp32 or bf16).", nameof(precision)) };
         var train = await MnistDataset.LoadAsync(MnistSplit.Train);
-        var result = TrainCs180Steps(train, p, channelsLast, steps, progressEvery: steps, progress: null);
+        var result = TrainCs180Steps(train, p, channelsLast, steps, progressEvery: steps, progress: null, CancellationToken.None);
         Console.Error.WriteLine(FormattableString.Invariant($"{layout} {precision}: {steps} steps, {result.Elapsed.TotalMilliseconds / steps:0} ms per step including warm-up"));
     }
 
     /// <summary>Trains a fresh CS180 class-conditioned UNet (D = 64, batch 128, seed 1) for <paramref name="steps"/> steps.</summary>
-    private static TrainingResult TrainCs180Steps(MnistDataset train, TrainingPrecision precision, bool channelsLast, int steps, int progressEvery, IProgress<TrainingProgress>? progress)
+    private static TrainingResult TrainCs180Steps(MnistDataset train, TrainingPrecision precision, bool channelsLast, int steps, int progressEvery, IProgress<TrainingProgress>? progress,
+        CancellationToken cancellationToken)
     {
         var recipe = MnistRecipes.ClassConditioned with { Training = MnistRecipes.ClassConditioned.Training with { Epochs = 1, ItemsPerEpoch = 128 * steps, Precision = precision, ProgressEvery = progressEvery, Seed = 1 } };
         using var model = MnistTraining.CreateModel(recipe);
         model.ChannelsLast = channelsLast;
-        return MnistTraining.CreateTrainer(recipe, model).Train(train, progress);
+        return MnistTraining.CreateTrainer(recipe, model).Train(train, progress, cancellationToken);
     }
 
-    public static async Task MemoryFlatnessAsync(int unetSteps, string samplerName = "ddpm")
+    public static async Task MemoryFlatnessAsync(int unetSteps, string samplerName, ProgressDisplay display, CancellationToken cancellationToken)
     {
         Console.WriteLine($"Machine: {Harness.Machine()}");
         await Task.CompletedTask;
@@ -138,9 +148,11 @@ internal static class MnistBenchmarks
         var sw = Stopwatch.StartNew();
         int every = Math.Max(1, 1500 / perRun);
         double? warm = null;
+        using var phase = display.Begin("mnist-memory: UNet steps", runs * perRun, "UNet steps", initial: perRun);
         for (int r = 1; r < runs; r++)
         {
-            using (pipeline.Run(seed: r)) { }
+            using (pipeline.Run(seed: r, cancellationToken)) { }
+            phase.Report((r + 1) * perRun);
             if (r % every != 0) continue;
             double rss = Harness.RssMb();
             // A short run (10 steps) warms the allocator far less than one 300-step DDPM run: the first report point
@@ -148,6 +160,7 @@ internal static class MnistBenchmarks
             warm ??= rss;
             Console.WriteLine(FormattableString.Invariant($"  after {(r + 1) * perRun} UNet steps: RSS {rss:0} MB"));
         }
+        phase.Complete();
         GC.Collect();
         double end = Harness.RssMb();
         Console.WriteLine(FormattableString.Invariant($"{sampler.Name} ({sampler.Sampler}): {runs * perRun} UNet steps in {runs} runs (CFG batch 20, D=32) in {sw.Elapsed.TotalSeconds:0} s: RSS {start:0} MB after the first run → {end:0} MB at the end ({(end - start) / start:P1} growth)"));
@@ -159,7 +172,8 @@ internal static class MnistBenchmarks
     /// step, bf16 network on a float32 state, x̂_0 clamped to [0, 1]), N digits per sampling seed, the shipped evaluator;
     /// then the time per 100 digits, all rows alternating in rounds so that the ratio to DDPM-300 comes from the same minutes.
     /// </summary>
-    public static async Task SamplerRowsAsync(string modelPath, int hidden, int samples, int seeds, int rounds, IReadOnlyList<string> rows)
+    public static async Task SamplerRowsAsync(string modelPath, int hidden, int samples, int seeds, int rounds, IReadOnlyList<string> rows, ProgressDisplay display,
+        CancellationToken cancellationToken)
     {
         Console.WriteLine($"Machine: {Harness.Machine()}");
         var test = await MnistDataset.LoadAsync(MnistSplit.Test);
@@ -188,13 +202,16 @@ internal static class MnistBenchmarks
         Console.WriteLine(FormattableString.Invariant($"Grey share (pixels in (0.1, 0.5)) of the 10,000 test digits: {realGrey:P1}"));
         Console.WriteLine("| sampler | model evaluations per digit per branch | class agreement per seed | feature distance per seed | real digits | ratio mean ± sd | grey share (mean) |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
-        foreach (var row in parsed.Where(r => !r.TimeOnly))
+        var measured = parsed.Where(r => !r.TimeOnly).ToList();
+        using var quality = display.Begin("mnist-samplers: quality", measured.Count * seeds * requested.Length, "digits");
+        foreach (var row in measured)
         {
             var qualities = new List<MnistQuality>();
             var grey = new List<double>();
             for (int s = 0; s < seeds; s++)
             {
-                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, row.Gamma, sampler: row.Sampler));
+                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, row.Gamma, sampler: row.Sampler),
+                    quality, $"{row.Label}, seed {s}", cancellationToken);
                 qualities.Add(evaluator.Evaluate(all, requested, seed: 0));
                 grey.Add(GreyShare(all));
             }
@@ -204,21 +221,26 @@ internal static class MnistBenchmarks
             Console.WriteLine(FormattableString.Invariant(
                 $"| {row.Label} | {calls} | {string.Join(", ", qualities.Select(q => q.ClassAgreement.ToString("P1", CultureInfo.InvariantCulture)))} | {string.Join(", ", qualities.Select(q => q.FrechetDistance.ToString("0.0", CultureInfo.InvariantCulture)))} | {qualities[0].RealFrechetDistance:0.0} | {mean:0.00} ± {sd:0.00} | {grey.Average():P1} |"));
         }
+        quality.Complete();
         var samplers = parsed.GroupBy(r => r.Sampler.Name).Select(g => g.First().Sampler).ToList();
         if (rounds < 1) return;
         Console.WriteLine();
         Console.WriteLine($"Seconds per 100 digits, {rounds} rounds, rows alternating within each round (median; ratio = DDPM-300's median of the same rounds / the row's):");
         var digits = MnistSampling.EachDigit(10);
         var times = samplers.ToDictionary(s => s.Name, _ => new List<double>());
+        // Advanced once per timed run, never per step: the timed loop itself reports nothing.
+        using var timing = display.Begin("mnist-samplers: timing", rounds * samplers.Count, "runs");
         for (int round = 0; round < rounds; round++)
         {
             foreach (var sampler in samplers)
             {
                 var sw = Stopwatch.StartNew();
-                using (MnistSampling.ClassConditioned(model, digits, sampler: sampler).Run(new DiffusionRunOptions { Seed = round, DType = ScalarType.Float32 })) { }
+                using (MnistSampling.ClassConditioned(model, digits, sampler: sampler).Run(new DiffusionRunOptions { Seed = round, DType = ScalarType.Float32 }, null, cancellationToken)) { }
                 times[sampler.Name].Add(sw.Elapsed.TotalSeconds);
+                timing.Advance(detail: $"round {round + 1}, {sampler.Name}");
             }
         }
+        timing.Complete();
         static double Median(List<double> v) { var o = v.Order().ToArray(); return o.Length % 2 == 1 ? o[o.Length / 2] : (o[o.Length / 2 - 1] + o[o.Length / 2]) / 2; }
         double reference = times.TryGetValue("ddpm", out var d) ? Median(d) : double.NaN;
         Console.WriteLine("| sampler | seconds per 100 digits (median) | per round | speed-up over DDPM-300 |");
@@ -234,7 +256,7 @@ internal static class MnistBenchmarks
     /// Quality of Algorithm B.4 samples from one trained class-conditioned UNet under sampling variants (precision of the
     /// network and of the state, variance, guidance scale), each with the same seeds and the same evaluator.
     /// </summary>
-    public static async Task SamplingQualityAsync(string modelPath, int hidden, int samples)
+    public static async Task SamplingQualityAsync(string modelPath, int hidden, int samples, ProgressDisplay display, CancellationToken cancellationToken)
     {
         Console.WriteLine($"Machine: {Harness.Machine()}");
         var test = await MnistDataset.LoadAsync(MnistSplit.Test);
@@ -254,36 +276,36 @@ internal static class MnistBenchmarks
         Console.WriteLine("| variant | class agreement | mean confidence | feature distance | real digits | ratio | seconds |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         var requested = MnistSampling.EachDigit(samples / 10);
+        using var phase = display.Begin("mnist-quality", variants.Length * requested.Length, "digits");
         foreach (var v in variants)
         {
             model.to(v.Network);
             var sw = Stopwatch.StartNew();
             using var all = SampleInBatches(requested, 1000, v.State, chunk => MnistSampling.ClassConditioned(model, chunk, v.Gamma)
-                .WithSampler(new DdpmSampler(new DdpmSamplerOptions { Variance = v.Variance, DataRange = (0, 1) })));
+                .WithSampler(new DdpmSampler(new DdpmSamplerOptions { Variance = v.Variance, DataRange = (0, 1) })), phase, v.Name, cancellationToken);
             var q = evaluator.Evaluate(all, requested, seed: 0);
             Console.WriteLine(FormattableString.Invariant(
                 $"| {v.Name} | {q.ClassAgreement:P1} | {q.MeanConfidence:P1} | {q.FrechetDistance:0.0} | {q.RealFrechetDistance:0.0} | {q.FrechetRatio:0.00} | {sw.Elapsed.TotalSeconds:0} |"));
         }
+        phase.Complete();
     }
 
     /// <summary>
     /// The main job's sampling (B.4, γ = 5, bf16 network on a float32 state) of several trained class-conditioned UNets,
     /// each at several sampling seeds, so a difference between models can be told from the evaluation's own spread.
     /// </summary>
-    public static async Task CompareModelsAsync(int hidden, int samples, int seeds, IReadOnlyList<string> modelPaths)
+    /// <param name="hidden">D of every model.</param>
+    /// <param name="samples">Samples per model and seed.</param>
+    /// <param name="seeds">Sampling seeds per model.</param>
+    /// <param name="limited">γ = 5 only inside <see cref="MnistSampling.LimitedGuidanceInterval"/>.</param>
+    /// <param name="thresholdRatio">x̂_0 dynamically thresholded at this quantile (s ≤ 2) before the [0, 1] clamp; null for the clamp only.</param>
+    /// <param name="modelPaths">The checkpoints.</param>
+    /// <param name="display">Where the progress goes.</param>
+    /// <param name="cancellationToken">Stops the runs.</param>
+    public static async Task CompareModelsAsync(int hidden, int samples, int seeds, bool limited, double? thresholdRatio, IReadOnlyList<string> modelPaths,
+        ProgressDisplay display, CancellationToken cancellationToken)
     {
-        // Leading options: "--limited" (γ = 5 only inside MnistSampling.LimitedGuidanceInterval) and "--threshold RATIO"
-        // (x̂_0 dynamically thresholded at that quantile, s ≤ 2, before the [0, 1] clamp); same seeds, same evaluation.
-        (double Min, double Max)? interval = null;
-        double? thresholdRatio = null;
-        var paths = modelPaths.ToList();
-        while (paths.Count > 0 && paths[0].StartsWith("--", StringComparison.Ordinal))
-        {
-            if (paths[0] == "--limited") { interval = MnistSampling.LimitedGuidanceInterval; paths.RemoveAt(0); }
-            else if (paths[0] == "--threshold" && paths.Count > 1) { thresholdRatio = double.Parse(paths[1], CultureInfo.InvariantCulture); paths.RemoveRange(0, 2); }
-            else throw new ArgumentException($"Unknown mnist-compare option '{paths[0]}' (--limited, --threshold RATIO).");
-        }
-        modelPaths = paths;
+        (double Min, double Max)? interval = limited ? MnistSampling.LimitedGuidanceInterval : null;
         // The main job's DDPM step, with thresholding added on request.
         var sampler = thresholdRatio is { } ratio
             ? new DdpmSampler(MnistSampling.Sampler().Options with { Thresholding = true, ThresholdingRatio = ratio, SampleMaxValue = 2.0 })
@@ -304,6 +326,7 @@ internal static class MnistBenchmarks
         Console.WriteLine(FormattableString.Invariant($"Ink share (pixels > 0.5) of the 10,000 test digits: {realInk:P1}; grey share (pixels in (0.1, 0.5)): {realGrey:P1}"));
         Console.WriteLine("| model | class agreement (mean) | ink share (mean) | grey share (mean) | feature distance per seed | real digits | ratio mean ± sd |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
+        using var phase = display.Begin("mnist-compare", modelPaths.Count * seeds * requested.Length, "digits");
         foreach (var path in modelPaths)
         {
             using var model = (ClassConditionalUNet)MnistTraining.Load(MnistRecipes.Quick with { Hidden = hidden }, path);
@@ -313,7 +336,8 @@ internal static class MnistBenchmarks
             var grey = new List<double>();
             for (int s = 0; s < seeds; s++)
             {
-                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, guidanceInterval: interval).WithSampler(sampler));
+                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, guidanceInterval: interval).WithSampler(sampler),
+                    phase, $"{path}, seed {s}", cancellationToken);
                 qualities.Add(evaluator.Evaluate(all, requested, seed: 0));
                 ink.Add(InkShare(all));
                 grey.Add(GreyShare(all));
@@ -323,6 +347,7 @@ internal static class MnistBenchmarks
             Console.WriteLine(FormattableString.Invariant(
                 $"| {path} | {qualities.Average(q => q.ClassAgreement):P1} | {ink.Average():P1} | {grey.Average():P1} | {string.Join(", ", qualities.Select(q => q.FrechetDistance.ToString("0.0", CultureInfo.InvariantCulture)))} | {qualities[0].RealFrechetDistance:0.0} | {mean:0.00} ± {sd:0.00} |"));
         }
+        phase.Complete();
     }
 
     private static double InkShare(Tensor images)
@@ -337,15 +362,23 @@ internal static class MnistBenchmarks
         return images.gt(0.1).logical_and(images.lt(0.5)).to(ScalarType.Float64).mean().item<double>();
     }
 
-    /// <summary>Samples <paramref name="requested"/> digits in batches of 100 (seed = <paramref name="seedBase"/> + batch start), clamped to [0, 1].</summary>
-    private static Tensor SampleInBatches(int[] requested, long seedBase, ScalarType state, Func<int[], DiffusionPipeline> pipeline)
+    /// <summary>
+    /// Samples <paramref name="requested"/> digits in batches of 100 (seed = <paramref name="seedBase"/> + batch start), clamped
+    /// to [0, 1]; <paramref name="phase"/> moves by one unit per digit (part of a larger count: it starts where it stands).
+    /// </summary>
+    private static Tensor SampleInBatches(int[] requested, long seedBase, ScalarType state, Func<int[], DiffusionPipeline> pipeline, ProgressPhase phase, string detail,
+        CancellationToken cancellationToken)
     {
         var batches = new List<Tensor>();
+        double offset = phase.Done;
         for (int start = 0; start < requested.Length; start += 100)
         {
-            using var r = pipeline(requested.Skip(start).Take(100).ToArray()).Run(new DiffusionRunOptions { Seed = seedBase + start, DType = state });
+            var chunk = requested.Skip(start).Take(100).ToArray();
+            phase.Report(offset + start, detail);
+            using var r = pipeline(chunk).Run(new DiffusionRunOptions { Seed = seedBase + start, DType = state }, SamplingProgressReporter.Into(phase, offset + start, chunk.Length), cancellationToken);
             batches.Add(MnistSampling.Threshold(r.Sample.to(ScalarType.Float32)));
         }
+        phase.Report(offset + requested.Length);
         var all = cat(batches, 0);
         foreach (var b in batches) b.Dispose();
         return all;
@@ -369,8 +402,13 @@ internal static class MnistBenchmarks
         Console.WriteLine(FormattableString.Invariant($"Wrote {folder}: output range [{output.min().item<float>():0.000}, {output.max().item<float>():0.000}]"));
     }
 
-    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    /// <summary>Collects each report synchronously (a <see cref="Progress{T}"/> would post it to the thread pool, late) and passes it on.</summary>
+    private sealed class SyncProgress(Action<TrainingProgress> report, IProgress<TrainingProgress>? next = null) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value) => report(value);
+        public void Report(TrainingProgress value)
+        {
+            report(value);
+            next?.Report(value);
+        }
     }
 }

@@ -8,6 +8,7 @@ using Diffusion.Net.Mnist.Models;
 using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
 using Diffusion.Net.Pipelines;
+using Diffusion.Net.Samples.Cli;
 using Diffusion.Net.Schedules;
 using Diffusion.Net.Training;
 using TorchSharp;
@@ -16,7 +17,8 @@ using static TorchSharp.torch;
 namespace Diffusion.Net.Samples.Mnist;
 
 /// <summary>Every Part B figure of the CS180 spec (§3), written as labelled PNGs and GIFs.</summary>
-internal sealed class PartBFigures(MnistDataset train, MnistDataset test, SampleOptions options, ConsoleReporter reporter)
+/// <remarks>Training, sampling and evaluation show their progress on <paramref name="display"/>; <paramref name="cancellationToken"/> stops them (Ctrl+C).</remarks>
+internal sealed class PartBFigures(MnistDataset train, MnistDataset test, SampleOptions options, ProgressDisplay display, CancellationToken cancellationToken)
 {
     private static readonly double[] Sigmas = [0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0];
     private readonly ImageGridOptions _grid = new() { Range = PixelRange.ZeroToOne, Scale = 2, Padding = 3 };
@@ -70,7 +72,8 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         }
         var snapshots = new HashSet<int> { 1, recipe.Training.Epochs };
         var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(dir), model, e => { if (snapshots.Contains(e)) Results(e); });
-        var result = trainer.Train(train, reporter);
+        TrainingResult result;
+        using (var progress = display.Training($"training {recipe.Name}")) result = trainer.Train(train, progress, cancellationToken);
         result.History.SavePlot(Out(recipe.Name, "2-denoiser-loss.png"), $"Denoiser training loss ({Describe(recipe)})");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  trained in {result.Elapsed.TotalMinutes:0.0} min, {result.ImagesPerSecond:0} img/s; final epoch mean loss {result.History.EpochMean(recipe.Training.Epochs):0.00000}"));
 
@@ -95,7 +98,8 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         Console.WriteLine($"Part B §1 (flow version): training the denoiser on pure noise ({Describe(recipe)})");
         var model = (UnconditionalUNet)MnistTraining.CreateModel(recipe);
         var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model);
-        var result = trainer.Train(train, reporter);
+        TrainingResult result;
+        using (var progress = display.Training($"training {recipe.Name}")) result = trainer.Train(train, progress, cancellationToken);
         result.History.SavePlot(Out(recipe.Name, "2-pure-noise-loss.png"), $"Denoiser trained on pure noise ({Describe(recipe)})");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -120,15 +124,18 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         var model = (TimeConditionalUNet)MnistTraining.CreateModel(recipe);
         void Samples(int epoch)
         {
-            using var samples = MnistSampling.TimeConditioned(model, 40, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter);
+            using var sampling = display.Sampling($"sampling 40 digits after epoch {epoch}");
+            using var samples = MnistSampling.TimeConditioned(model, 40, sampler: options.Sampler).Run(RunOptions(model, recipe), sampling, cancellationToken);
             using var shown = MnistSampling.Threshold(samples.Sample.to(ScalarType.Float32));
             ImageGrid.Save(Out(recipe.Name, $"3-time-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Time-conditioned samples ({SamplingName(recipe)}) after epoch {epoch}" });
         }
         var snapshots = SnapshotEpochs(recipe);
         var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model, e => { if (snapshots.Contains(e)) Samples(e); });
-        var result = trainer.Train(train, reporter);
+        TrainingResult result;
+        using (var progress = display.Training($"training {recipe.Name}")) result = trainer.Train(train, progress, cancellationToken);
         result.History.SavePlot(Out(recipe.Name, "3-time-loss.png"), $"Time-conditioned UNet training loss ({Describe(recipe)})");
-        using var run = MnistSampling.TimeConditioned(model, 40, sampler: options.Sampler).CaptureTrajectory(GifEvery).Run(RunOptions(model, recipe), reporter);
+        using var gifSampling = display.Sampling("sampling 40 digits for the GIF");
+        using var run = MnistSampling.TimeConditioned(model, 40, sampler: options.Sampler).CaptureTrajectory(GifEvery).Run(RunOptions(model, recipe), gifSampling, cancellationToken);
         SaveGif(Out(recipe.Name, "3-time-denoising.gif"), run);
     }
 
@@ -149,7 +156,8 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         var labels = digits.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList();
         void Samples(int epoch)
         {
-            using var samples = MnistSampling.ClassConditioned(model, digits, options.GuidanceScale, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter);
+            using var sampling = display.Sampling($"sampling {digits.Length} digits after epoch {epoch}");
+            using var samples = MnistSampling.ClassConditioned(model, digits, options.GuidanceScale, sampler: options.Sampler).Run(RunOptions(model, recipe), sampling, cancellationToken);
             using var shown = MnistSampling.Threshold(samples.Sample.to(ScalarType.Float32));
             ImageGrid.Save(Out(recipe.Name, $"4-class-samples-epoch{epoch}.png"), shown, 10, _grid with { Title = $"Class-conditioned samples, CFG {Cfg} ({SamplingName(recipe)}), after epoch {epoch}" });
             if (epoch == recipe.Training.Epochs || evaluator is null) return;
@@ -160,18 +168,20 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
         }
         var epochs = snapshots ? SnapshotEpochs(recipe) : [];
         var trainer = MnistTraining.CreateTrainer(recipe.WithCheckpoints(Out(recipe.Name, "checkpoint")), model, e => { if (epochs.Contains(e)) Samples(e); });
-        var result = await trainer.TrainAsync(train, reporter);
+        TrainingResult result;
+        using (var progress = display.Training($"training {recipe.Name}")) result = await trainer.TrainAsync(train, progress, cancellationToken);
         result.History.SavePlot(Out(recipe.Name, "4-class-loss.png"), $"Class-conditioned UNet training loss ({Describe(recipe)})");
         if (result.ResumedFromEpoch > 0) Console.WriteLine($"  resumed after epoch {result.ResumedFromEpoch}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  training: {result.Elapsed.TotalMinutes:0.0} min this run, {result.ImagesPerSecond:0} img/s; last epoch mean loss {result.History.EpochMean(recipe.Training.Epochs):0.00000}"));
 
-        using var run = MnistSampling.ClassConditioned(model, digits, options.GuidanceScale, sampler: options.Sampler).CaptureTrajectory(GifEvery).Run(RunOptions(model, recipe), reporter);
+        using var digitSampling = display.Sampling($"sampling {digits.Length} digits");
+        using var run = MnistSampling.ClassConditioned(model, digits, options.GuidanceScale, sampler: options.Sampler).CaptureTrajectory(GifEvery).Run(RunOptions(model, recipe), digitSampling, cancellationToken);
         using (var shown = MnistSampling.Threshold(run.Sample.to(ScalarType.Float32)))
             ImageGrid.Save(Out("digits.png"), shown, 10, _grid with { Title = $"4 of each digit, CFG {Cfg} ({recipe.Name}: D={recipe.Hidden}, {recipe.Training.Epochs} epochs)", Labels = labels });
         SaveGif(Out("denoising.gif"), run);
         var interval = MnistSampling.LimitedGuidanceIntervalFor(recipe.Objective);
-        using (var limited = MnistSampling.ClassConditioned(model, digits, options.GuidanceScale, guidanceInterval: interval, sampler: options.Sampler).Run(RunOptions(model, recipe), reporter))
+        using (var limited = MnistSampling.ClassConditioned(model, digits, options.GuidanceScale, guidanceInterval: interval, sampler: options.Sampler).Run(RunOptions(model, recipe), digitSampling, cancellationToken))
         using (var shown = MnistSampling.Threshold(limited.Sample.to(ScalarType.Float32)))
         {
             ImageGrid.Save(Out("digits-limited-guidance.png"), shown, 10, _grid with
@@ -225,12 +235,15 @@ internal sealed class PartBFigures(MnistDataset train, MnistDataset test, Sample
     {
         var requested = MnistSampling.EachDigit(perDigit);
         var batches = new List<Tensor>();
+        using var phase = display.Begin(interval is null ? "evaluation: sampling" : "evaluation: sampling (limited CFG)", requested.Length, "digits");
         for (int start = 0; start < requested.Length; start += 100)
         {
             var chunk = requested.Skip(start).Take(100).ToArray();
-            using var r = MnistSampling.ClassConditioned(model, chunk, options.GuidanceScale, guidanceInterval: interval, sampler: options.Sampler).Run(RunOptions(model, recipe) with { Seed = options.Seed + 1000 + start }, reporter);
+            using var r = MnistSampling.ClassConditioned(model, chunk, options.GuidanceScale, guidanceInterval: interval, sampler: options.Sampler)
+                .Run(RunOptions(model, recipe) with { Seed = options.Seed + 1000 + start }, SamplingProgressReporter.Into(phase, start, chunk.Length), cancellationToken);
             batches.Add(MnistSampling.Threshold(r.Sample.to(ScalarType.Float32)));
         }
+        phase.Complete();
         using var all = cat(batches, 0);
         foreach (var b in batches) b.Dispose();
         // The real-digit floor is the yardstick every ratio is read against: one fixed draw (seed 0, as in the

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Diffusion.Net.Mnist.Models;
 using Diffusion.Net.Mnist.Sampling;
 using Diffusion.Net.Mnist.Training;
@@ -6,7 +5,7 @@ using Diffusion.Net.Training;
 
 namespace Diffusion.Net.Samples.Mnist;
 
-/// <summary>The sample's command line.</summary>
+/// <summary>The sample's command line, read and checked (<see cref="MnistSettings.ToOptions"/>).</summary>
 internal sealed record SampleOptions
 {
     public string Command { get; init; } = "main";
@@ -53,107 +52,6 @@ internal sealed record SampleOptions
     public static MnistSampler DefaultSampler(MnistObjective objective)
         => objective == MnistObjective.Flow ? MnistSampler.DefaultFor(MnistObjective.Flow) : MnistSampler.Parse("dpm++2m-10");
 
-    private static readonly string[] Commands = ["main", "noising", "denoiser", "pure-noise", "time", "class", "all"];
-
-    public static SampleOptions? Parse(string[] args)
-    {
-        var o = new SampleOptions();
-        try
-        {
-            for (int i = 0; i < args.Length; i++)
-            {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-                switch (args[i])
-                {
-                    case "--out": o = o with { Output = Next() }; break;
-                    case "--preset":
-                        var preset = Next();
-                        if (preset is not ("quick" or "cs180")) throw new ArgumentException($"Unknown preset '{preset}' (quick, cs180).");
-                        o = o with { Preset = preset };
-                        break;
-                    case "--epochs": o = o with { Epochs = PositiveInt(Next(), "--epochs") }; break;
-                    case "--hidden": o = o with { Hidden = PositiveInt(Next(), "--hidden") }; break;
-                    case "--batch": o = o with { Batch = PositiveInt(Next(), "--batch") }; break;
-                    case "--lr":
-                        var lr = double.Parse(Next(), CultureInfo.InvariantCulture);
-                        o = o with { LearningRate = lr > 0 && double.IsFinite(lr) ? lr : throw new ArgumentException("--lr must be positive.") };
-                        break;
-                    case "--precision":
-                        o = o with
-                        {
-                            Precision = Next() switch
-                            {
-                                "fp32" or "float32" => TrainingPrecision.Float32,
-                                "bf16" or "bfloat16" => TrainingPrecision.BFloat16,
-                                var p => throw new ArgumentException($"Unknown precision '{p}' (fp32, bf16)."),
-                            },
-                        };
-                        break;
-                    case "--seed": o = o with { Seed = long.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                    case "--eval-samples": o = o with { EvalSamples = PositiveInt(Next(), "--eval-samples") }; break;
-                    case "--mnist": o = o with { MnistDirectory = Next() }; break;
-                    case "--fresh": o = o with { Fresh = true }; break;
-                    case "--ema":
-                        var ema = Next();
-                        o = o with { EmaSet = true, Ema = ema == "off" ? null : double.Parse(ema, CultureInfo.InvariantCulture) };
-                        if (o.Ema is { } d && !(d > 0 && d < 1)) throw new ArgumentException("--ema takes a decay in (0, 1) or 'off'.");
-                        break;
-                    case "--p-uncond":
-                        var pu = double.Parse(Next(), CultureInfo.InvariantCulture);
-                        o = o with { ConditionDropout = pu >= 0 && pu < 1 ? pu : throw new ArgumentException("--p-uncond takes a probability in [0, 1).") };
-                        break;
-                    case "--min-snr":
-                        var snr = Next();
-                        o = o with { MinSnrSet = true, MinSnrGamma = snr == "off" ? null : double.Parse(snr, CultureInfo.InvariantCulture) };
-                        if (o.MinSnrGamma is { } g && !(g > 0 && double.IsFinite(g))) throw new ArgumentException("--min-snr takes a positive γ or 'off'.");
-                        break;
-                    case "--limited-guidance": o = o with { EvaluateLimitedGuidance = true }; break;
-                    case "--sampler": o = o with { SamplerName = Next() }; break;
-                    case "--cfg":
-                        var gamma = double.Parse(Next(), CultureInfo.InvariantCulture);
-                        o = o with { GuidanceScale = gamma >= 0 && double.IsFinite(gamma) ? gamma : throw new ArgumentException("--cfg takes a guidance scale γ ≥ 0 (CS180: 5).") };
-                        break;
-                    case "--objective":
-                        o = o with
-                        {
-                            Objective = Next() switch
-                            {
-                                "flow" => MnistObjective.Flow,
-                                "ddpm" => MnistObjective.Ddpm,
-                                var name => throw new ArgumentException($"Unknown objective '{name}' (flow, ddpm)."),
-                            },
-                        };
-                        break;
-                    case "--flow-time":
-                        o = o with
-                        {
-                            FlowTime = Next() switch
-                            {
-                                "uniform" => FlowTimeDistribution.Uniform,
-                                "logit-normal" => FlowTimeDistribution.LogitNormal,
-                                var name => throw new ArgumentException($"Unknown flow time distribution '{name}' (uniform, logit-normal)."),
-                            },
-                        };
-                        break;
-                    case "-h" or "--help": Usage(); return null;
-                    default:
-                        if (args[i].StartsWith('-') || !Commands.Contains(args[i])) throw new ArgumentException($"Unknown argument '{args[i]}'.");
-                        o = o with { Command = args[i] };
-                        break;
-                }
-            }
-            _ = o.Sampler; // an unknown sampler name, or one that does not read the objective's models, fails here
-            if (o.MinSnrGamma is not null && o.Objective == MnistObjective.Flow) throw new ArgumentException("--min-snr weights DDPM's ε loss; it does not apply to --objective flow.");
-            return o;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
-        {
-            Console.Error.WriteLine(e.Message);
-            Usage();
-            return null;
-        }
-    }
-
     /// <summary>The recipe of <paramref name="kind"/> for the chosen preset, with command-line overrides.</summary>
     public MnistRecipe Recipe(MnistModelKind kind)
     {
@@ -183,19 +81,4 @@ internal sealed record SampleOptions
         return recipe with { Hidden = Hidden ?? recipe.Hidden, Training = training, ConditionDropout = ConditionDropout ?? recipe.ConditionDropout,
             MinSnrGamma = MinSnrSet ? MinSnrGamma : recipe.MinSnrGamma };
     }
-
-    private static int PositiveInt(string text, string name)
-    {
-        int v = int.Parse(text, CultureInfo.InvariantCulture);
-        return v >= 1 ? v : throw new ArgumentException($"{name} must be positive.");
-    }
-
-    private static void Usage() => Console.Error.WriteLine(
-        "usage: Diffusion.Net.Samples.Mnist [main|noising|denoiser|pure-noise|time|class|all] [--objective ddpm|flow] [--out DIR] [--preset quick|cs180]\n" +
-        "                                   [--epochs N] [--hidden D] [--flow-time uniform|logit-normal]\n" +
-        "                                   [--precision fp32|bf16] [--seed N] [--eval-samples N] [--mnist DIR] [--fresh]\n" +
-        "                                   [--batch N] [--lr RATE] [--ema DECAY|off] [--p-uncond P] [--min-snr GAMMA|off]\n" +
-        "                                   [--limited-guidance] [--sampler NAME] [--cfg GAMMA]\n" +
-        "  DDPM samplers: " + MnistSampler.Known + "\n" +
-        "  flow samplers: " + MnistSampler.KnownFlow);
 }

@@ -4,6 +4,7 @@ using Diffusion.Net.DeepFloyd.Pipelines;
 using Diffusion.Net.DeepFloyd.Prompts;
 using Diffusion.Net.Imaging;
 using Diffusion.Net.Pipelines;
+using Diffusion.Net.Samples.Cli;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Samples.PartA;
@@ -29,7 +30,10 @@ internal static class DeepFloydSheets
         Without IF, run the same sheets on MNIST: dotnet run -c Release --project samples/Diffusion.Net.Samples.PartA
         """;
 
-    public static int Run(PartAOptions options)
+    /// <summary>The sections of <see cref="Run"/> (§0 to §1.9), the unit of its progress.</summary>
+    private const int SectionCount = 8;
+
+    public static int Run(PartAOptions options, ProgressDisplay display, CancellationToken cancellationToken)
     {
         if (options.Stage1 is null || options.Embeddings is null) throw new DeepFloydMissingException(Needed);
         foreach (var (path, name) in new[] { (options.Stage1, "--stage1"), (options.Embeddings, "--embeddings") })
@@ -47,6 +51,16 @@ internal static class DeepFloydSheets
         Console.WriteLine($"DeepFloyd Part A, seed {seed}, output {Path.GetFullPath(outDir)}");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var sections = display.Begin("Part A sheets (DeepFloyd IF)", SectionCount, "sections");
+        void Done(string section)
+        {
+            sections.Advance(detail: section);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        // Every IF run takes minutes on a CPU: each gets its own bar, in the sampler's steps.
+        using var sampling = display.Sampling("sampling (IF)");
+        var run = new DiffusionRunOptions { Seed = seed };
+        Tensor Sampled(DiffusionPipeline pipeline) => pipeline.Run(run, sampling, cancellationToken).TakeSample();
         string Asset(string f) => Path.Combine(AppContext.BaseDirectory, "assets", f);
         int size = stage1.SampleSize;
         var tower = ImageIO.LoadTensor(Asset("rocket.jpg"), size, ImageFit.Stretch);     // stands in for the Campanile
@@ -57,13 +71,15 @@ internal static class DeepFloydSheets
         {
             foreach (int steps in new[] { 20, 50 })
             {
-                using var images = new IFPipeline(stage1).Generate(prompts.Batch(part0), prompts[""], new IFGenerationOptions { Steps = steps, Seed = seed });
+                using var images = new IFPipeline(stage1).Generate(prompts.Batch(part0), prompts[""], new IFGenerationOptions { Steps = steps, Seed = seed }, sampling, cancellationToken);
                 ImageGrid.Save(Out($"0-stage1-{steps}steps.png"), images.Sample, 3, Grid with { Labels = part0, Title = $"Stage I, {steps} steps, seed {seed}" });
                 if (stage2 is null) continue;
-                using var big = new IFSuperResolutionPipeline(stage2).Upscale(images.Sample, prompts.Batch(part0), prompts[""], new IFSuperResolutionOptions { Steps = steps, Seed = seed });
+                using var big = new IFSuperResolutionPipeline(stage2).Upscale(images.Sample, prompts.Batch(part0), prompts[""], new IFSuperResolutionOptions { Steps = steps, Seed = seed }, sampling, cancellationToken);
                 ImageGrid.Save(Out($"0-stage2-{steps}steps.png"), big.Sample, 3, Grid with { Scale = 1, Labels = part0, Title = $"Stage II, {steps} steps" });
             }
         }
+
+        Done("§0");
 
         // §1.1–1.3.
         var tiles = new List<Tensor>();
@@ -75,28 +91,31 @@ internal static class DeepFloydSheets
             labels.AddRange(["original", $"t={t}", "blur k5 σ2", "one-step"]);
         }
         ImageGrid.Save(Out("1.1-1.3-forward-blur-onestep.png"), tiles, 4, Grid with { Labels = labels });
+        Done("§1.1–1.3");
 
         // §1.4.
         var x690 = partA.Forward(tower, partA.Strided[10], seed);
-        using (var run = partA.Iterative(x690, 10, guided: false).CaptureTrajectory(5).Run(new DiffusionRunOptions { Seed = seed }))
+        using (var iterative = partA.Iterative(x690, 10, guided: false).CaptureTrajectory(5).Run(run, sampling, cancellationToken))
         {
             var frames = new List<Tensor> { x690[0] };
-            frames.AddRange(run.Trajectory.Select(f => f.Sample[0]));
-            frames.AddRange([run.Sample[0], partA.OneStep(x690, partA.Strided[10])[0], GaussianBlur.Apply(x690, 5, 2)[0]]);
+            frames.AddRange(iterative.Trajectory.Select(f => f.Sample[0]));
+            frames.AddRange([iterative.Sample[0], partA.OneStep(x690, partA.Strided[10])[0], GaussianBlur.Apply(x690, 5, 2)[0]]);
             var frameLabels = new List<string> { "t=690" };
-            frameLabels.AddRange(run.Trajectory.Select(f => $"t={f.Timestep}"));
+            frameLabels.AddRange(iterative.Trajectory.Select(f => $"t={f.Timestep}"));
             frameLabels.AddRange(["iterative", "one-step", "blur"]);
             ImageGrid.Save(Out("1.4-iterative.png"), frames, frames.Count, Grid with { Labels = frameLabels });
         }
+        Done("§1.4");
 
         // §1.5 / §1.6.
-        using (var plain = partA.Sample(5, guided: false).Run(new DiffusionRunOptions { Seed = seed }))
+        using (var plain = partA.Sample(5, guided: false).Run(run, sampling, cancellationToken))
             ImageGrid.Save(Out("1.5-samples.png"), plain.Sample, 5, Grid with { Title = "\"a high quality photo\", no CFG" });
-        using (var guided = partA.Sample(5).CaptureTrajectory(3).Run(new DiffusionRunOptions { Seed = seed }))
+        using (var guided = partA.Sample(5).CaptureTrajectory(3).Run(run, sampling, cancellationToken))
         {
             ImageGrid.Save(Out("1.6-samples-cfg.png"), guided.Sample, 5, Grid with { Title = "\"a high quality photo\", CFG γ=7" });
             AnimatedGif.Save(Out("1.6-samples-cfg.gif"), guided.Trajectory.Select(f => f.Sample).ToList(), 5, Grid);
         }
+        Done("§1.5–1.6");
 
         // §1.7 / 1.7.1 / 1.7.3: SDEdit series.
         var sources = new (string Name, Tensor Image, string Prompt)[]
@@ -116,35 +135,39 @@ internal static class DeepFloydSheets
             seriesLabels.Add(name);
             foreach (var i in new[] { 1, 3, 5, 7, 10, 20 })
             {
-                series.Add(partA.Sdedit(image, i, prompt).Run(seed)[0]);
+                series.Add(Sampled(partA.Sdedit(image, i, prompt))[0]);
                 seriesLabels.Add($"i={i}");
             }
         }
         ImageGrid.Save(Out("1.7-sdedit.png"), series, 7, Grid with { Labels = seriesLabels, Title = "SDEdit at i_start 1, 3, 5, 7, 10, 20" });
+        Done("§1.7");
 
         // §1.7.2: inpainting the top of the tower (CS180's [2:20, 24:42] slice) and a patch of the coffee cup.
         using var towerMask = Masks.Rectangle(size, size, 2 * size / 64, 24 * size / 64, 18 * size / 64, 18 * size / 64);
-        var inpainted = partA.Inpaint(tower, towerMask).Run(seed);
+        var inpainted = Sampled(partA.Inpaint(tower, towerMask));
         ImageGrid.Save(Out("1.7.2-inpainting.png"), [tower[0], (towerMask * 2 - 1).expand(1, 3, -1, -1)[0], (tower * (1 - towerMask))[0], inpainted[0]], 4,
             Grid with { Labels = ["image", "mask", "hole", "result"] });
+        Done("§1.7.2");
 
         // §1.8 / §1.9.
         foreach (var (up, down, file) in new[] { ("an oil painting of an old man", "an oil painting of people around a campfire", "1.8-anagram-oldman-campfire.png"),
                      ("a photo of a dog", "a man wearing a hat", "1.8-anagram-dog-hat.png"), ("a lithograph of a skull", "an oil painting of a snowy mountain village", "1.8-anagram-skull-village.png") })
         {
             if (!prompts.Contains(up) || !prompts.Contains(down)) continue;
-            var anagram = partA.Anagram(up, down).Run(seed);
+            var anagram = Sampled(partA.Anagram(up, down));
             ImageGrid.Save(Out(file), [anagram[0], anagram.flip(2)[0]], 2, Grid with { Labels = [up, "flipped: " + down] });
         }
+        Done("§1.8");
         foreach (var (far, near, file) in new[] { ("a lithograph of a skull", "a lithograph of waterfalls", "1.9-hybrid-skull-waterfalls.png"),
                      ("a photo of a dog", "an oil painting of a snowy mountain village", "1.9-hybrid-dog-village.png"), ("a photo of a man", "a lithograph of waterfalls", "1.9-hybrid-man-waterfalls.png") })
         {
             if (!prompts.Contains(far) || !prompts.Contains(near)) continue;
             // CS180's kernel 33 at 64×64; smaller models get the largest odd kernel their reflect padding allows.
             int kernel = Math.Min(33, (size / 2 - 1) | 1);
-            var hybrid = partA.Hybrid(far, near, 1, kernel, 2).Run(seed);
+            var hybrid = Sampled(partA.Hybrid(far, near, 1, kernel, 2));
             ImageGrid.Save(Out(file), [hybrid[0], GaussianBlur.Apply(hybrid, kernel, 2)[0]], 2, Grid with { Labels = ["near: " + near, "far: " + far] });
         }
+        sections.Complete("§1.9");
         Console.WriteLine("Done.");
         return 0;
     }
