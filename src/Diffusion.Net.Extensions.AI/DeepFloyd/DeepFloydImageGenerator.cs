@@ -202,6 +202,7 @@ public sealed class DeepFloydImageGenerator : IImageGenerator
     {
         string raw = (common.Sampler ?? _options.DefaultSampler ?? "ddpm").Trim().ToLowerInvariant();
         string key = RequestValues.Name(common.Sampler is null ? DiffusionImageGeneratorProperties.Steps : DiffusionImageGeneratorProperties.Sampler);
+        if (common.Sampler is null && common.Steps is not null) raw = CommonRequest.StripSteps(raw);
         string name = CommonRequest.WithSteps(raw, common.Steps, _ => true);
         int steps = _options.DefaultSteps;
         string family = name;

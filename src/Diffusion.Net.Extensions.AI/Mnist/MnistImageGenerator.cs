@@ -53,19 +53,24 @@ public sealed class MnistImageGenerator : IImageGenerator
     /// <summary>Serves an already loaded model; the caller keeps ownership of it.</summary>
     /// <exception cref="ArgumentException">The options are invalid (every failure is named).</exception>
     public MnistImageGenerator(ClassConditionalUNet model, DiffusionImageGeneratorOptions? options = null, ILogger<MnistImageGenerator>? logger = null)
-        : this(_ => Task.FromResult(model ?? throw new ArgumentNullException(nameof(model))), ownsModel: false, options, logger, null)
+        : this(new LazyModel<ClassConditionalUNet>(model ?? throw new ArgumentNullException(nameof(model))), ownsModel: false, options, logger, null)
     {
-        ArgumentNullException.ThrowIfNull(model);
         model.eval();
     }
 
     /// <summary>Loads the weights at <see cref="DiffusionImageGeneratorOptions.ModelPath"/> with its recipe on the first request, and owns them.</summary>
     internal MnistImageGenerator(Func<CancellationToken, Task<ClassConditionalUNet>> load, bool ownsModel, DiffusionImageGeneratorOptions? options, ILogger? logger,
         Func<long, DiffusionRunOptions>? runOptions)
+        : this(new LazyModel<ClassConditionalUNet>(load), ownsModel, options, logger, runOptions)
+    {
+    }
+
+    private MnistImageGenerator(LazyModel<ClassConditionalUNet> model, bool ownsModel, DiffusionImageGeneratorOptions? options, ILogger? logger,
+        Func<long, DiffusionRunOptions>? runOptions)
     {
         _options = (options ?? new DiffusionImageGeneratorOptions()).Clone();
         _options.ThrowIfInvalid();
-        _model = new LazyModel<ClassConditionalUNet>(load);
+        _model = model;
         _ownsModel = ownsModel;
         _logger = logger ?? NullLogger.Instance;
         _runOptions = runOptions ?? (seed => new DiffusionRunOptions { Seed = seed });
@@ -200,12 +205,12 @@ public sealed class MnistImageGenerator : IImageGenerator
     private MnistSampler? ResolveSampler(ClassConditionalUNet model, CommonRequest common, bool edit)
     {
         string key = RequestValues.Name(DiffusionImageGeneratorProperties.Sampler);
-        string? name = common.Sampler ?? (edit && common.Steps is null ? null : _options.DefaultSampler ?? MnistSampler.DefaultFor(model.Objective) switch
-        {
-            { Objective: MnistObjective.Flow } flow => flow.Name,
-            _ => MnistSampler.DpmSolverPlusPlus(10).Name,
-        });
+        string? name = common.Sampler ?? (edit && common.Steps is null ? null : _options.DefaultSampler ?? (model.Objective == MnistObjective.Flow
+            ? MnistSampler.DefaultFor(MnistObjective.Flow).Name
+            : MnistSampler.DpmSolverPlusPlus(10).Name));
         if (name is null) return null;
+        // Steps given with no sampler named re-count the default sampler, whatever count the default carries.
+        if (common.Sampler is null && common.Steps is not null) name = CommonRequest.StripSteps(name);
         name = CommonRequest.WithSteps(name.Trim().ToLowerInvariant(), common.Steps, family => family != "ddpm");
         try
         {
@@ -236,7 +241,11 @@ public sealed class MnistImageGenerator : IImageGenerator
             ? View.Average((Condition.Classes(digit!.Value), View.Identity), (Condition.Classes(other), view))
             : labels;
         var pipeline = DiffusionPipeline.FromNoise(batch, 1, 28, 28).Denoise(model, schedule, conditioning).WithSampler(step).WithGuidance(guidance);
-        return originals is not null && mask is not null ? pipeline.Inpaint(originals, mask) : pipeline;
+        if (originals is null || mask is null) return pipeline;
+        // The chain ends at its last level, a trace of noise above clean data; the kept region is handed back as the
+        // original itself, pixel for pixel, as an editor expects.
+        var keep = 1 - mask;
+        return pipeline.Inpaint(originals, mask).Transform("keep the unmasked original", x => x * mask + originals * keep);
     }
 
     private static List<AIContent> Encode(Tensor samples, long seed)

@@ -41,6 +41,13 @@ internal sealed record CommonRequest(int CountPerSource, IReadOnlyList<DataConte
         return new CommonRequest(count, originals, seed, guidance, sampler, steps, strength, negative);
     }
 
+    /// <summary>The sampler family of a name: <c>dpm++2m-10</c> → <c>dpm++2m</c>.</summary>
+    public static string StripSteps(string name)
+    {
+        int dash = name.LastIndexOf('-');
+        return dash > 0 && int.TryParse(name.AsSpan(dash + 1), out _) ? name[..dash] : name;
+    }
+
     /// <summary>A sampler name with the request's step count: <c>family-N</c>; a name that already carries another N is a conflict.</summary>
     public static string WithSteps(string name, int? steps, Func<string, bool> takesSteps)
     {

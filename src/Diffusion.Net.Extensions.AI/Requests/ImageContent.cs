@@ -64,9 +64,9 @@ internal static class ImageContent
         string key = DiffusionImageGeneratorProperties.Mask;
         var value = RequestValues.Raw(properties, key);
         string name = RequestValues.Name(key);
+        if (value is null) return null;
         return value switch
         {
-            null => null,
             DataContent data when data.HasTopLevelMediaType("image") || data.MediaType == "application/octet-stream" => data.Data,
             DataContent data => throw new ImageGenerationRequestException(name, $"media type '{data.MediaType}' is not an image."),
             byte[] bytes => bytes,

@@ -4,10 +4,21 @@ namespace Diffusion.Net.Extensions.AI.Requests;
 /// A model loaded on first use, once, by whichever request comes first. A failed load is not remembered: a server that
 /// trains its model after start serves requests as soon as the file exists.
 /// </summary>
-internal sealed class LazyModel<T>(Func<CancellationToken, Task<T>> load) : IDisposable where T : class
+internal sealed class LazyModel<T> : IDisposable where T : class
 {
+    private readonly Func<CancellationToken, Task<T>> _load;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private T? _value;
+
+    /// <summary>Loads on first use.</summary>
+    public LazyModel(Func<CancellationToken, Task<T>> load) => _load = load;
+
+    /// <summary>Already loaded.</summary>
+    public LazyModel(T value)
+    {
+        _value = value;
+        _load = _ => Task.FromResult(value);
+    }
 
     /// <summary>The model if it is loaded.</summary>
     public T? Value => Volatile.Read(ref _value);
@@ -19,7 +30,7 @@ internal sealed class LazyModel<T>(Func<CancellationToken, Task<T>> load) : IDis
         try
         {
             if (Value is { } raced) return raced;
-            var value = await load(cancellationToken).ConfigureAwait(false);
+            var value = await _load(cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _value, value);
             return value;
         }
