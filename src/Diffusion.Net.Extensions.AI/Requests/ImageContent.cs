@@ -49,7 +49,7 @@ internal static class ImageContent
         }
         catch (InvalidImageException e)
         {
-            throw new ImageGenerationRequestException(property, $"the image was rejected: {e.Problem}.", e);
+            throw new ImageGenerationRequestException(property, $"{e.Problem}.", e);
         }
         using (image)
         {

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FluentAssertions;
+using Xunit;
+
+namespace Diffusion.Net.Samples.Web.Tests;
+
+/// <summary>The HTTP contract under the page: problem details, upload limits, the queue limit, and training on start.</summary>
+public sealed class ApiTests
+{
+    [Fact]
+    public async Task BadRequests_AreProblemDetails_NamingTheField()
+    {
+        await using var host = await WebAppHost.StartAsync(settings: new Dictionary<string, string?> { ["DiffusionWeb:MaxUploadBytes"] = "20000" });
+        using var http = new HttpClient { BaseAddress = host.Address };
+        async Task<(HttpStatusCode Status, JsonElement Problem)> Send(HttpResponseMessage response) => (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+
+        var (status, problem) = await Send(await http.PostAsJsonAsync("api/anagram", new { upright = "cat", other = "9", count = 1 }));
+        status.Should().Be(HttpStatusCode.BadRequest);
+        problem.GetProperty("field").GetString().Should().Be("Prompt");
+        problem.GetProperty("detail").GetString().Should().StartWith("Prompt: \"cat\" is not a digit");
+
+        using var truncated = new MultipartFormDataContent { { new ByteArrayContent(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "truncated.jpg"))), "image", "photo.jpg" } };
+        (status, problem) = await Send(await http.PostAsync("api/edit", truncated));
+        status.Should().Be(HttpStatusCode.BadRequest);
+        problem.GetProperty("field").GetString().Should().Be("OriginalImages[0]");
+        problem.GetProperty("detail").GetString().Should().Contain("truncated");
+
+        using var big = new MultipartFormDataContent { { new ByteArrayContent(new byte[100_000]), "image", "big.png" } };
+        (status, problem) = await Send(await http.PostAsync("api/edit", big));
+        status.Should().Be(HttpStatusCode.RequestEntityTooLarge);
+        problem.GetProperty("title").GetString().Should().Be("Upload too large");
+
+        (status, problem) = await Send(await http.PostAsJsonAsync("api/generate", new { digits = "0123456789", perDigit = 5 }));
+        status.Should().Be(HttpStatusCode.BadRequest);
+        problem.GetProperty("field").GetString().Should().Be("perDigit");
+    }
+
+    [Fact]
+    public async Task RequestsBeyondTheQueue_Get429()
+    {
+        await using var host = await WebAppHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["DiffusionWeb:QueueLimit"] = "0",
+            ["DiffusionWeb:Sampler"] = "ddim-30",
+        });
+        using var http = new HttpClient { BaseAddress = host.Address };
+        // Five requests sent together: while the first holds the one slot (a 30-step guided run), none may wait.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => http.PostAsJsonAsync("api/generate", new { digits = "0", perDigit = 1, seed = 1 })));
+        responses.Count(r => r.StatusCode == HttpStatusCode.OK).Should().BeGreaterThanOrEqualTo(1);
+        var rejected = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        rejected.Should().NotBeEmpty("one generation runs, none may wait, the rest are turned away");
+        (await rejected[0].Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString().Should().Be("Too many requests");
+    }
+
+    [Fact]
+    public async Task WithoutAModel_TheAppTrainsOnStart_ReportsProgress_AndThenServes()
+    {
+        await using var host = await WebAppHost.StartAsync(withModel: false, settings: new Dictionary<string, string?>
+        {
+            ["DiffusionWeb:TrainEpochs"] = "1",
+            ["DiffusionWeb:TrainItemsPerEpoch"] = "512",
+        });
+        using var http = new HttpClient { BaseAddress = host.Address };
+        var states = new List<string>();
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        JsonElement status;
+        do
+        {
+            status = await http.GetFromJsonAsync<JsonElement>("api/status");
+            states.Add(status.GetProperty("state").GetString()!);
+            if (states[^1] == "training")
+            {
+                var early = await http.PostAsJsonAsync("api/generate", new { digits = "1", perDigit = 1 });
+                if (early.StatusCode != HttpStatusCode.OK) early.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+            }
+            if (states[^1] is "ready" or "failed") break;
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+        status.GetProperty("state").GetString().Should().Be("ready", status.GetProperty("message").GetString());
+        states.Should().Contain("training");
+        File.Exists(Path.Combine(host.Folder, "model.safetensors")).Should().BeTrue();
+        var response = await http.PostAsJsonAsync("api/generate", new { digits = "7", perDigit = 2 });
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("images").GetArrayLength().Should().Be(2);
+    }
+}
