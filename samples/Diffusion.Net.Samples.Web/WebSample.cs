@@ -23,7 +23,9 @@ public static class WebSample
     /// <summary>Builds the app; <paramref name="configure"/> lets a test override settings (e.g. a tiny model).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Settings live beside the app (appsettings.json is copied to the output); relative model paths resolve against the
+        // working folder, like the MNIST sample's out/mnist, so running both from the repository root finds the checkpoint.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
         var section = builder.Configuration.GetSection(WebSampleOptions.Section);
         builder.Services.AddOptions<WebSampleOptions>().Bind(section)

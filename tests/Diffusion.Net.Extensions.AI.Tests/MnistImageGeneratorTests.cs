@@ -214,7 +214,7 @@ public sealed class MnistImageGeneratorTests(TrainedMnistFixture fixture)
     {
         using var flow = TinyModels.Mnist(objective: MnistObjective.Flow);
         using var generator = new MnistImageGenerator(flow);
-        generator.Metadata.DefaultSampler.Should().Be("dpm++2m-10", "the options' default names the DDPM sampler; a flow model is told apart per request");
+        generator.Metadata.DefaultSampler.Should().Be("euler-20", "a flow model's default is CS180's Euler sampler");
         var r = await generator.GenerateImagesAsync("4", With(1, ("steps", 3)));
         r.Contents.Should().ContainSingle();
         (await FluentActions.Awaiting(() => generator.GenerateImagesAsync("4", With(1, ("sampler", "ddim-3")))).Should().ThrowAsync<ImageGenerationRequestException>())

@@ -65,7 +65,9 @@ public static class ImageGeneratorServiceCollectionExtensions
             }, options, loggers?.CreateLogger<DeepFloydImageGenerator>(), runOptions);
         }
         string path = options.ModelPath!;
-        return new MnistImageGenerator(ct => Task.Run(() => Load(path, options, runtime), ct), ownsModel: true, options, loggers?.CreateLogger<MnistImageGenerator>(), runOptions);
+        // The validator has checked that the recipe exists and is class-conditioned; its objective names the default sampler.
+        var objective = Diffusion.Net.Mnist.Training.MnistRecipes.Get(options.Recipe).Objective;
+        return new MnistImageGenerator(ct => Task.Run(() => Load(path, options, runtime), ct), objective, ownsModel: true, options, loggers?.CreateLogger<MnistImageGenerator>(), runOptions);
     }
 
     private static ClassConditionalUNet Load(string path, DiffusionImageGeneratorOptions options, DiffusionRuntime? runtime)

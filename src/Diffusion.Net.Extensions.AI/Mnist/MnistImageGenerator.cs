@@ -53,19 +53,19 @@ public sealed class MnistImageGenerator : IImageGenerator
     /// <summary>Serves an already loaded model; the caller keeps ownership of it.</summary>
     /// <exception cref="ArgumentException">The options are invalid (every failure is named).</exception>
     public MnistImageGenerator(ClassConditionalUNet model, DiffusionImageGeneratorOptions? options = null, ILogger<MnistImageGenerator>? logger = null)
-        : this(new LazyModel<ClassConditionalUNet>(model ?? throw new ArgumentNullException(nameof(model))), ownsModel: false, options, logger, null)
+        : this(new LazyModel<ClassConditionalUNet>(model ?? throw new ArgumentNullException(nameof(model))), model.Objective, ownsModel: false, options, logger, null)
     {
         model.eval();
     }
 
     /// <summary>Loads the weights at <see cref="DiffusionImageGeneratorOptions.ModelPath"/> with its recipe on the first request, and owns them.</summary>
-    internal MnistImageGenerator(Func<CancellationToken, Task<ClassConditionalUNet>> load, bool ownsModel, DiffusionImageGeneratorOptions? options, ILogger? logger,
+    internal MnistImageGenerator(Func<CancellationToken, Task<ClassConditionalUNet>> load, MnistObjective objective, bool ownsModel, DiffusionImageGeneratorOptions? options, ILogger? logger,
         Func<long, DiffusionRunOptions>? runOptions)
-        : this(new LazyModel<ClassConditionalUNet>(load), ownsModel, options, logger, runOptions)
+        : this(new LazyModel<ClassConditionalUNet>(load), objective, ownsModel, options, logger, runOptions)
     {
     }
 
-    private MnistImageGenerator(LazyModel<ClassConditionalUNet> model, bool ownsModel, DiffusionImageGeneratorOptions? options, ILogger? logger,
+    private MnistImageGenerator(LazyModel<ClassConditionalUNet> model, MnistObjective objective, bool ownsModel, DiffusionImageGeneratorOptions? options, ILogger? logger,
         Func<long, DiffusionRunOptions>? runOptions)
     {
         _options = (options ?? new DiffusionImageGeneratorOptions()).Clone();
@@ -76,7 +76,7 @@ public sealed class MnistImageGenerator : IImageGenerator
         _runOptions = runOptions ?? (seed => new DiffusionRunOptions { Seed = seed });
         _modelId = _options.ModelId ?? DefaultModelId;
         Gate = new GenerationGate(_options.MaxConcurrency);
-        Metadata = new DiffusionImageGeneratorMetadata(_modelId, ImageSize, _options.MaxCount, _options.DefaultSampler ?? MnistSampler.DpmSolverPlusPlus(10).Name);
+        Metadata = new DiffusionImageGeneratorMetadata(_modelId, ImageSize, _options.MaxCount, _options.DefaultSampler ?? DefaultSamplerFor(objective));
     }
 
     /// <summary>The generator's metadata (also returned by <see cref="GetService"/>).</summary>
@@ -172,6 +172,10 @@ public sealed class MnistImageGenerator : IImageGenerator
         Gate.Dispose();
     }
 
+    /// <summary>The main job's samplers: DPM-Solver++ 2M in 10 steps on a DDPM model, CS180's Euler in 20 on a flow model.</summary>
+    private static string DefaultSamplerFor(MnistObjective objective)
+        => objective == MnistObjective.Flow ? MnistSampler.DefaultFor(MnistObjective.Flow).Name : MnistSampler.DpmSolverPlusPlus(10).Name;
+
     private static IView ParseView(string? name, bool anagram)
     {
         string key = RequestValues.Name(DiffusionImageGeneratorProperties.AnagramView);
@@ -205,9 +209,7 @@ public sealed class MnistImageGenerator : IImageGenerator
     private MnistSampler? ResolveSampler(ClassConditionalUNet model, CommonRequest common, bool edit)
     {
         string key = RequestValues.Name(DiffusionImageGeneratorProperties.Sampler);
-        string? name = common.Sampler ?? (edit && common.Steps is null ? null : _options.DefaultSampler ?? (model.Objective == MnistObjective.Flow
-            ? MnistSampler.DefaultFor(MnistObjective.Flow).Name
-            : MnistSampler.DpmSolverPlusPlus(10).Name));
+        string? name = common.Sampler ?? (edit && common.Steps is null ? null : _options.DefaultSampler ?? DefaultSamplerFor(model.Objective));
         if (name is null) return null;
         // Steps given with no sampler named re-count the default sampler, whatever count the default carries.
         if (common.Sampler is null && common.Steps is not null) name = CommonRequest.StripSteps(name);
