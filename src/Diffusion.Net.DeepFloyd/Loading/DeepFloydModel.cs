@@ -129,6 +129,8 @@ public sealed class DeepFloydModel : IDeepFloydModel, IDisposable
             T5TextEncoder? encoder = null;
             if (options.LoadTextEncoder && Directory.Exists(Path.Combine(folder, "text_encoder")))
                 encoder = T5TextEncoder.Load(folder, options, logger);
+            else if (options.LoadTextEncoder)
+                logger.LogWarning("LoadTextEncoder is set but {Folder} has no text_encoder/ folder; prompts must come from precomputed embeddings", folder);
             return new DeepFloydModel(folder, unet, scheduler, imageNoising, encoder);
         }
         catch
@@ -180,7 +182,7 @@ public sealed class DeepFloydModel : IDeepFloydModel, IDisposable
             var upscaled = image!.Repeat((int)b) is ImageCondition r ? r : image;
             input = cat([input, upscaled.Image.to(dtype, sample.device)], 1);
         }
-        var labels = IsSuperResolution ? ((ImageCondition)image!.Repeat((int)b)).NoiseLevel : null;
+        var labels = IsSuperResolution ? ((ImageCondition)image!.Repeat((int)b)).NoiseLevel?.to(sample.device) : null;
         var output = UNet.Forward(input, timesteps, text.Embeddings.to(dtype, sample.device), labels, text.AttentionMask);
         var prediction = ModelPrediction.FromModelOutput(output.to(sample.dtype), UNet.Config.SampleChannels, OutputKind);
         return prediction.MoveToOuter(scope);

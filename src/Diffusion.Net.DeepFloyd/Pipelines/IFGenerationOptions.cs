@@ -28,6 +28,14 @@ public sealed record IFGenerationOptions
     /// <summary>The seed of the generator that draws the initial noise and every step's noise.</summary>
     public long Seed { get; init; }
 
+    /// <summary>
+    /// Where every random draw comes from instead of a generator seeded with <see cref="Seed"/>: e.g. a
+    /// <see cref="GeneratorNoiseSource"/> over the caller's <c>torch.Generator</c>, to continue its stream (diffusers'
+    /// <c>generator=</c>) or to share one stream across stage I and stage II. The caller keeps it alive for the run;
+    /// a source is not safe for concurrent runs.
+    /// </summary>
+    public INoiseSource? NoiseSource { get; init; }
+
     /// <summary>Output size (default: the UNet's sample size).</summary>
     public int? Size { get; init; }
 
@@ -63,13 +71,28 @@ public sealed record IFSuperResolutionOptions
     /// <summary>The noise level added to the upscaled low-resolution image (default 250).</summary>
     public int NoiseLevel { get; init; } = 250;
 
+    /// <summary>Upscaled images per input image (each input's copies consecutive, as diffusers' num_images_per_prompt).</summary>
+    public int ImagesPerPrompt { get; init; } = 1;
+
     /// <summary>The generator seed.</summary>
     public long Seed { get; init; }
+
+    /// <summary>
+    /// Where every random draw comes from instead of a generator seeded with <see cref="Seed"/>: x first, then the
+    /// upscaled image's noise, then one draw per step, as diffusers does with <c>generator=</c>. See
+    /// <see cref="IFGenerationOptions.NoiseSource"/>.
+    /// </summary>
+    public INoiseSource? NoiseSource { get; init; }
+
+    /// <summary>Capture a trajectory frame every this many steps (0 = off).</summary>
+    public int CaptureEvery { get; init; }
 
     /// <summary>Throws if a value is out of range.</summary>
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ImagesPerPrompt, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(CaptureEvery);
         ArgumentOutOfRangeException.ThrowIfNegative(NoiseLevel);
         if (!double.IsFinite(GuidanceScale)) throw new ArgumentOutOfRangeException(nameof(GuidanceScale), GuidanceScale, "Must be finite.");
     }
