@@ -282,7 +282,7 @@ public sealed class DiffusionTrainer
             using var cpu = t.detach().cpu().contiguous();
             if (cpu.numel() > 0) sha.AppendData(cpu.bytes);
         }
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
+        return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
     }
 
     /// <summary>
@@ -300,7 +300,7 @@ public sealed class DiffusionTrainer
         if (format == Format)
         {
             if (!meta.TryGetValue("checksum", out var checksum)) throw new CheckpointFormatException(path, "checksum", "is missing");
-            if (!string.Equals(Convert.ToHexStringLower(file.HashData()), checksum, StringComparison.Ordinal))
+            if (!string.Equals(Convert.ToHexString(file.HashData()).ToLowerInvariant(), checksum, StringComparison.Ordinal))
                 throw new CheckpointFormatException(path, "checksum", "the tensor data does not match its checksum (the file is damaged)");
         }
         else
