@@ -73,8 +73,9 @@ internal static class SeededModules
             // PyTorch's fan_in: dimension 1 times the receptive field (for a transposed convolution, its out channels).
             long fanIn = weight.shape[1] * weight.shape.Skip(2).Aggregate(1L, (a, b) => a * b);
             double bound = 1.0 / Math.Sqrt(fanIn);
-            nn.init.uniform_(weight, -bound, bound, generator);
-            if (bias is not null) nn.init.uniform_(bias, -bound, bound, generator);
+            // Tensor.uniform_, not nn.init.uniform_: TorchSharp 0.107's init function ignores its generator argument.
+            weight.uniform_(-bound, bound, generator);
+            bias?.uniform_(-bound, bound, generator);
         }
     }
 }
