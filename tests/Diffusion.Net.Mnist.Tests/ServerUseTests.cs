@@ -14,7 +14,15 @@ using static TorchSharp.torch;
 
 namespace Diffusion.Net.Mnist.Tests;
 
+/// <summary>
+/// Runs alone: the global generator is process state, and other test classes (running in parallel otherwise) draw
+/// from it through bare TorchSharp layers and unseeded tensors.
+/// </summary>
+[CollectionDefinition(nameof(GlobalGeneratorCollection), DisableParallelization = true)]
+public sealed class GlobalGeneratorCollection;
+
 /// <summary>No global side effects: building, evaluating and sampling leave torch's global generator alone.</summary>
+[Collection(nameof(GlobalGeneratorCollection))]
 public class ServerUseTests
 {
     private static readonly MnistRecipe Tiny = MnistRecipes.ClassConditioned with { Name = "tiny", Hidden = 4 };
@@ -94,7 +102,7 @@ public class ServerUseTests
     {
         using var unet = (ClassConditionalUNet)MnistTraining.CreateModel(Tiny);
         var pipeline = DiffusionPipeline.FromNoise(2, 1, 28, 28).Denoise(unet, Timesteps.All(300), Condition.Classes(3, 12));
-        FluentActions.Invoking(() => pipeline.Validate()).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*Label 1 is 12*10 classes*");
+        FluentActions.Invoking(() => pipeline.Validate()).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*Label 12 is outside*10 classes*entry 1*");
         int calls = 0;
         var progress = new SynchronousProgress(() => calls++);
         FluentActions.Invoking(() => pipeline.Run(new DiffusionRunOptions(), progress)).Should().Throw<ArgumentOutOfRangeException>();

@@ -91,7 +91,7 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
                 {
                     long l = cc.Labels[i];
                     if (l >= Classes)
-                        throw new ArgumentOutOfRangeException(nameof(condition), l, $"Label {i} is {l}, outside the model's {Classes} classes (0 … {Classes - 1}, or −1 for none).");
+                        throw new ArgumentOutOfRangeException(nameof(condition), l, $"Label {l} is outside the model's {Classes} classes (0 … {Classes - 1}, or −1 for none); it is entry {i} of the condition.");
                 }
                 return;
             default:
