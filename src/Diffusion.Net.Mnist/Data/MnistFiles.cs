@@ -57,6 +57,6 @@ public static class MnistFiles
     public static bool IsCanonical(string baseName, ReadOnlySpan<byte> bytes)
     {
         var entry = All.First(f => f.Name == baseName);
-        return bytes.Length == entry.Length && string.Equals(Convert.ToHexString(SHA256.HashData(bytes)), entry.Sha256, StringComparison.OrdinalIgnoreCase);
+        return bytes.Length == entry.Length && Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant() == entry.Sha256;
     }
 }
