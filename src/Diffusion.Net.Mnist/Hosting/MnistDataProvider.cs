@@ -5,7 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace Diffusion.Net.Mnist.Hosting;
 
-/// <summary>MNIST splits from the configured sources, with progress logged (registered by <c>AddMnist()</c>).</summary>
+/// <summary>
+/// MNIST splits from the configured sources, with downloads logged as information and the npm fallback as a warning
+/// (registered by <c>AddMnist()</c>).
+/// </summary>
 public sealed class MnistDataProvider(IOptions<MnistDataOptions> options, ILogger<MnistDataProvider>? logger = null)
 {
     private readonly MnistDataOptions _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
@@ -13,5 +16,5 @@ public sealed class MnistDataProvider(IOptions<MnistDataOptions> options, ILogge
 
     /// <summary>Loads a split (shared per folder once loaded).</summary>
     public Task<MnistDataset> LoadAsync(MnistSplit split, CancellationToken cancellationToken = default)
-        => MnistDataset.LoadAsync(split, _options.ToSourceOptions(), new Progress<string>(m => _logger.LogInformation("{Message}", m)), cancellationToken);
+        => MnistDataset.LoadAsync(split, _options.ToSourceOptions() with { Logger = _logger }, null, cancellationToken);
 }

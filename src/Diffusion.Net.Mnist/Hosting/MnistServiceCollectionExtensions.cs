@@ -7,7 +7,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the MNIST package on a Diffusion.Net builder.</summary>
 public static class MnistServiceCollectionExtensions
 {
-    /// <summary>Adds <see cref="MnistDataProvider"/> with where MNIST comes from (validated at start).</summary>
+    /// <summary>
+    /// Adds <see cref="MnistDataProvider"/> with where MNIST comes from (validated at start), and
+    /// <see cref="MnistModelProvider"/>, which places the networks on the configured device and dtype.
+    /// </summary>
     public static IDiffusionBuilder AddMnist(this IDiffusionBuilder builder, Action<MnistDataOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -17,6 +20,7 @@ public static class MnistServiceCollectionExtensions
                .Validate(o => o.TimeoutSeconds > 0, "MnistDataOptions.TimeoutSeconds must be positive.")
                .ValidateOnStart();
         builder.Services.TryAddSingleton<MnistDataProvider>();
+        builder.Services.TryAddSingleton<MnistModelProvider>();
         return builder;
     }
 }

@@ -73,6 +73,32 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
         return Body(x, u => c1 * u + t1, u => c2 * u + t2);
     }
 
+    /// <summary>
+    /// Throws unless <paramref name="condition"/> is class labels within the model's classes (−1 for none) or no
+    /// condition; pipelines call it before the run, so a bad label fails before the first model call.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A label is ≥ <see cref="Classes"/>.</exception>
+    /// <exception cref="ArgumentException">The condition is neither class labels nor none.</exception>
+    public void ValidateCondition(Condition condition)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        switch (condition)
+        {
+            case NullCondition:
+                return;
+            case ClassCondition cc:
+                for (int i = 0; i < cc.Labels.Count; i++)
+                {
+                    long l = cc.Labels[i];
+                    if (l >= Classes)
+                        throw new ArgumentOutOfRangeException(nameof(condition), l, $"Label {l} is outside the model's {Classes} classes (0 … {Classes - 1}, or −1 for none); it is entry {i} of the condition.");
+                }
+                return;
+            default:
+                throw new ArgumentException($"The class-conditioned UNet takes class labels or no condition; got {condition}.", nameof(condition));
+        }
+    }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor x) => throw new InvalidOperationException("The class-conditioned UNet needs class and time inputs: call forward(x, c, t).");
 
@@ -83,16 +109,13 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
     public ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
     {
         ArgumentNullException.ThrowIfNull(sample);
-        ArgumentNullException.ThrowIfNull(condition);
+        ValidateCondition(condition);
         long batch = sample.shape[0];
         var labels = condition switch
         {
-            NullCondition => Enumerable.Repeat(-1L, (int)batch).ToArray(),
             ClassCondition cc => cc.Repeat((int)batch) is ClassCondition r ? r.Labels.ToArray() : [],
-            _ => throw new ArgumentException($"The class-conditioned UNet takes class labels or no condition; got {condition}.", nameof(condition)),
+            _ => Enumerable.Repeat(-1L, (int)batch).ToArray(),
         };
-        foreach (var l in labels)
-            if (l >= Classes) throw new ArgumentOutOfRangeException(nameof(condition), l, $"Label {l} is outside the model's {Classes} classes (0 … {Classes - 1}, or −1 for none).");
         using var scope = NewDisposeScope();
         var c = tensor(labels, ScalarType.Int64, sample.device);
         if (Schedule is null)

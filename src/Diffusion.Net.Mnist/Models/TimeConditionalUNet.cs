@@ -52,6 +52,13 @@ public sealed class TimeConditionalUNet : UNetBackbone, IDiffusionModel
         return Body(x, u => u + t1, u => u + t2);
     }
 
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="condition"/> is <see cref="Condition.None"/>: the network takes no condition.</summary>
+    public void ValidateCondition(Condition condition)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        if (condition is not NullCondition) throw new ArgumentException($"The time-conditioned UNet takes no condition; got {condition}.", nameof(condition));
+    }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor x) => throw new InvalidOperationException("The time-conditioned UNet needs a time input: call forward(x, t).");
 
@@ -62,8 +69,7 @@ public sealed class TimeConditionalUNet : UNetBackbone, IDiffusionModel
     /// </summary>
     public ModelPrediction Predict(Tensor sample, Tensor timesteps, Condition condition)
     {
-        ArgumentNullException.ThrowIfNull(condition);
-        if (condition is not NullCondition) throw new ArgumentException($"The time-conditioned UNet takes no condition; got {condition}.", nameof(condition));
+        ValidateCondition(condition);
         using var scope = NewDisposeScope();
         if (Schedule is null)
         {

@@ -1,3 +1,4 @@
+using Diffusion.Net.Imaging;
 using Diffusion.Net.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -113,6 +114,13 @@ public abstract class UNetBackbone : Module<Tensor, Tensor>, IComputeSettings
         if (sampleShape.Length != 4 || sampleShape[0] < 1 || sampleShape[1] != InChannels || sampleShape[2] != 28 || sampleShape[3] != 28)
             throw new ArgumentException($"The CS180 UNet takes [N, {InChannels}, 28, 28] images; got [{string.Join(", ", sampleShape)}].", "sample");
     }
+
+    /// <summary>
+    /// [0, 1]: CS180 Part B trains on MNIST as torchvision's ToTensor gives it, so samples and x̂_0 are in [0, 1]
+    /// (black background 0, white strokes 1). Pipelines mark their samples with it, so that
+    /// <c>ImageIO.SavePng(sample, path)</c> shows the digits as they are.
+    /// </summary>
+    public PixelRange PixelRange => PixelRange.ZeroToOne;
 
     /// <summary>The number of trainable parameters.</summary>
     public long ParameterCount => parameters().Where(p => p.requires_grad).Sum(p => p.numel());

@@ -1,4 +1,5 @@
 using Diffusion.Net.Guidance;
+using Diffusion.Net.Imaging;
 using Diffusion.Net.Mnist.Models;
 using Diffusion.Net.Pipelines;
 using Diffusion.Net.Prediction;
@@ -91,15 +92,16 @@ public static class MnistSampling
     /// <summary>
     /// Post-processing of generated digits: clip to [0, 1] (the data range) and, when <paramref name="background"/> is
     /// above 0, set every pixel below it to 0 (MNIST's background is exactly 0; the sampler leaves faint speckle).
+    /// The result is marked [0, 1] (<see cref="PixelRanges"/>).
     /// </summary>
     public static Tensor Threshold(Tensor samples, double background = 0.0)
     {
         ArgumentNullException.ThrowIfNull(samples);
         if (!(background >= 0 && background < 1)) throw new ArgumentOutOfRangeException(nameof(background), background, "The background threshold must lie in [0, 1).");
         var clipped = samples.clamp(0f, 1f);
-        if (background == 0) return clipped;
+        if (background == 0) return clipped.WithPixelRange(PixelRange.ZeroToOne);
         using (clipped)
-            return clipped.where(clipped.ge(background), 0f);
+            return clipped.where(clipped.ge(background), 0f).WithPixelRange(PixelRange.ZeroToOne);
     }
 
     private static MnistSampler Default(MnistObjective objective, bool clipToDataRange)

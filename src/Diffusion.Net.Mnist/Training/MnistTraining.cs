@@ -3,7 +3,6 @@ using Diffusion.Net.Mnist.Models;
 using Diffusion.Net.Schedules;
 using Diffusion.Net.Training;
 using Microsoft.Extensions.Logging;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Mnist.Training;
@@ -11,19 +10,21 @@ namespace Diffusion.Net.Mnist.Training;
 /// <summary>Builds and trains the network of a <see cref="MnistRecipe"/>.</summary>
 public static class MnistTraining
 {
-    /// <summary>Creates the recipe's (untrained) network with a seeded initialisation.</summary>
+    /// <summary>
+    /// Creates the recipe's (untrained) network, its weights drawn from a private generator seeded with the recipe's
+    /// seed (<see cref="TrainerOptions.Seed"/>): the same recipe always starts from the same weights, and torch's global
+    /// generator is left as it was (safe in a server that builds models per request).
+    /// </summary>
     public static UNetBackbone CreateModel(MnistRecipe recipe)
     {
         ArgumentNullException.ThrowIfNull(recipe);
-        // Parameter initialisation draws from the global generator; seed it so a recipe starts from the same weights.
-        random.manual_seed(recipe.Training.Seed);
         CheckObjective(recipe);
-        return recipe.Kind switch
+        return SeededModules.Create<UNetBackbone>(() => recipe.Kind switch
         {
             MnistModelKind.Denoiser or MnistModelKind.PureNoiseDenoiser => new UnconditionalUNet(1, recipe.Hidden),
             MnistModelKind.TimeConditioned => new TimeConditionalUNet(1, recipe.Hidden, objective: recipe.Objective),
             _ => new ClassConditionalUNet(1, recipe.Hidden, objective: recipe.Objective),
-        };
+        }, recipe.Training.Seed);
     }
 
     /// <summary>The trainer for a recipe and its network.</summary>

@@ -49,9 +49,9 @@ public sealed class DiffusionRuntime
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         var options = CreateRunOptions(seed);
-        _logger.LogInformation("Running {Pipeline} ({Steps} steps, seed {Seed}, {DType} on {Device})", pipeline, pipeline.TotalDenoisingSteps, options.Seed, DType, Device);
+        _logger.LogDebug("Running {Pipeline} ({Steps} steps, seed {Seed}, {DType} on {Device})", pipeline, pipeline.TotalDenoisingSteps, options.Seed, DType, Device);
         var result = await pipeline.RunAsync(options, progress, cancellationToken).ConfigureAwait(false);
-        _logger.LogInformation("Finished in {Elapsed:0.00} s", result.Elapsed.TotalSeconds);
+        _logger.LogDebug("Finished in {Elapsed:0.00} s", result.Elapsed.TotalSeconds);
         return result;
     }
 }

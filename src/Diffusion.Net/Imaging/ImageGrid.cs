@@ -8,8 +8,11 @@ namespace Diffusion.Net.Imaging;
 /// <summary>Options of <see cref="ImageGrid"/>.</summary>
 public sealed record ImageGridOptions
 {
-    /// <summary>The pixel range of the tiles.</summary>
-    public PixelRange Range { get; init; } = PixelRange.MinusOneToOne;
+    /// <summary>
+    /// The pixel range of the tiles; null (the default) takes each tensor's mark (<see cref="PixelRanges"/>: a pipeline
+    /// sample carries its model's range), and [−1, 1] for an unmarked tensor.
+    /// </summary>
+    public PixelRange? Range { get; init; }
 
     /// <summary>Integer nearest-neighbour upscaling of every tile (e.g. 3 for 28-pixel digits).</summary>
     public int Scale { get; init; } = 1;
@@ -59,6 +62,8 @@ public static class ImageGrid
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.dim() != 4) throw new ArgumentException($"Expected a batch [B, C, H, W]; got [{string.Join(", ", batch.shape)}].", nameof(batch));
+        // The rows are new tensor objects without the batch's mark: resolve the range from the batch itself.
+        options = (options ?? new ImageGridOptions()) with { Range = PixelRanges.Resolve(batch, options?.Range) };
         using var scope = NewDisposeScope();
         var tiles = Enumerable.Range(0, (int)batch.shape[0]).Select(i => batch[i]).ToList();
         return Create(tiles, columns, options);

@@ -116,7 +116,10 @@ public static class ImageIO
         image.Mutate(x => x.Resize(w, h, KnownResamplers.Bicubic).Crop(new Rectangle((w - size) / 2, (h - size) / 2, size, size)));
     }
 
-    /// <summary>Converts an image to a [1, C, H, W] float32 tensor (C = 3 for RGB, 1 for luminance).</summary>
+    /// <summary>
+    /// Converts an image to a [1, C, H, W] float32 tensor (C = 3 for RGB, 1 for luminance), marked with its range
+    /// (<see cref="PixelRanges"/>), so saving it back needs no range.
+    /// </summary>
     public static Tensor ToTensor(Image<Rgb24> image, PixelRange range = PixelRange.MinusOneToOne, int channels = 3)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -130,7 +133,7 @@ public static class ImageIO
         if (channels == 1) x = (x[0] * 0.299f + x[1] * 0.587f + x[2] * 0.114f).unsqueeze(0);
         x = x / 255f;
         if (range == PixelRange.MinusOneToOne) x = x * 2f - 1f;
-        return scope.MoveToOuter(x.unsqueeze(0).contiguous());
+        return scope.MoveToOuter(x.unsqueeze(0).contiguous()).WithPixelRange(range);
     }
 
     /// <summary>Loads an image file straight to a [1, C, size, size] tensor: limits, fit, range and channels.</summary>
@@ -146,15 +149,21 @@ public static class ImageIO
     /// Converts a [C, H, W] or [1, C, H, W] tensor (C = 1 or 3, any device and float dtype) to an 8-bit RGB image.
     /// Values are clipped to the range, then rounded.
     /// </summary>
-    public static Image<Rgb24> ToImage(Tensor tensor, PixelRange range = PixelRange.MinusOneToOne)
+    /// <param name="tensor">The image.</param>
+    /// <param name="range">
+    /// The tensor's pixel range; null takes the range the tensor is marked with (<see cref="PixelRanges"/>: pipeline
+    /// samples carry their model's, e.g. [0, 1] for the MNIST UNets), and [−1, 1] for an unmarked tensor.
+    /// </param>
+    public static Image<Rgb24> ToImage(Tensor tensor, PixelRange? range = null)
     {
         ArgumentNullException.ThrowIfNull(tensor);
+        var resolved = PixelRanges.Resolve(tensor, range);
         using var scope = NewDisposeScope();
         var x = tensor.dim() == 4 && tensor.shape[0] == 1 ? tensor[0] : tensor;
         if (x.dim() != 3 || x.shape[0] is not (1 or 3))
             throw new ArgumentException($"Expected [C, H, W] or [1, C, H, W] with C = 1 or 3; got [{string.Join(", ", tensor.shape)}].", nameof(tensor));
         x = x.detach().to(ScalarType.Float32, CPU);
-        if (range == PixelRange.MinusOneToOne) x = x / 2f + 0.5f;
+        if (resolved == PixelRange.MinusOneToOne) x = x / 2f + 0.5f;
         x = x.clamp(0f, 1f).mul(255f).round().to(ScalarType.Byte);
         if (x.shape[0] == 1) x = x.expand(3, -1, -1);
         var hwc = x.permute(1, 2, 0).contiguous();
@@ -162,8 +171,8 @@ public static class ImageIO
         return Image.LoadPixelData<Rgb24>(hwc.bytes, w, h);
     }
 
-    /// <summary>Writes a tensor as a PNG, atomically.</summary>
-    public static void SavePng(Tensor tensor, string path, PixelRange range = PixelRange.MinusOneToOne)
+    /// <summary>Writes a tensor as a PNG, atomically, in <paramref name="range"/> (null: as <see cref="ToImage"/> resolves it).</summary>
+    public static void SavePng(Tensor tensor, string path, PixelRange? range = null)
     {
         using var image = ToImage(tensor, range);
         SavePng(image, path);

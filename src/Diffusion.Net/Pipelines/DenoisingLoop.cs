@@ -84,8 +84,11 @@ internal sealed class DenoisingLoop : IPipelineLink
             _ => [],
         };
         foreach (var c in conditions)
+        {
             if (c.BatchSize is { } b && b != 1 && b != input[0])
                 throw new ArgumentException($"The condition {c} has batch {b}, but the state has batch {input[0]} (only batch 1 broadcasts).");
+            Model.ValidateCondition(c);
+        }
         Model.ValidateSample(input);
         var sampler = Sampler ?? settings.Sampler;
         sampler.Validate(Schedule(settings), Model.OutputKind);
@@ -99,6 +102,7 @@ internal sealed class DenoisingLoop : IPipelineLink
         var sampler = Sampler ?? context.Settings.Sampler;
         var schedule = Schedule(context.Settings);
         var denoiser = new LoopDenoiser(this, Guidance ?? context.Settings.Guidance, context, schedule.StepCount);
+        context.PixelRange = Model.PixelRange;
         using var run = sampler.Start(schedule, context.Noise);
         Tensor x;
         using (no_grad()) x = run.Begin(state, context.StateIsPureNoise);

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Diffusion.Net.Guidance;
+using Diffusion.Net.Imaging;
 using Diffusion.Net.Prediction;
 using Diffusion.Net.Sampling;
 using Diffusion.Net.Schedules;
@@ -199,6 +200,7 @@ public sealed class DiffusionPipeline
                 state = next;
                 context.StateIsPureNoise = link.ProducesPureNoise;
             }
+            if (context.PixelRange is { } range) state!.WithPixelRange(range);
             return new DiffusionResult(state!, context.Frames.ToList(), context.Elapsed, options.Seed);
         }
         catch

@@ -1,3 +1,4 @@
+using Diffusion.Net.Imaging;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Pipelines;
@@ -13,8 +14,15 @@ public sealed class DiffusionResult : IDisposable
         Seed = seed;
     }
 
-    /// <summary>The final sample, on the run's device and dtype.</summary>
+    /// <summary>The final sample, on the run's device and dtype, marked with its <see cref="PixelRange"/>.</summary>
     public Tensor Sample { get; }
+
+    /// <summary>
+    /// The pixel range of <see cref="Sample"/> and the trajectory: the last denoising model's
+    /// (<see cref="Prediction.INoisePredictor.PixelRange"/>), or the source image's mark when the run denoises nothing;
+    /// [−1, 1] when neither says.
+    /// </summary>
+    public PixelRange PixelRange => Sample.GetPixelRange() ?? PixelRange.MinusOneToOne;
 
     /// <summary>Captured frames (empty unless <see cref="DiffusionPipeline.CaptureTrajectory"/> was requested).</summary>
     public IReadOnlyList<TrajectoryFrame> Trajectory { get; }
@@ -29,6 +37,7 @@ public sealed class DiffusionResult : IDisposable
     public Tensor TakeSample()
     {
         var s = Sample.alias();
+        if (Sample.GetPixelRange() is { } range) s.WithPixelRange(range);
         Dispose();
         return s;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Diffusion.Net.Imaging;
 using Diffusion.Net.Sampling;
 using static TorchSharp.torch;
 
@@ -55,6 +56,9 @@ public sealed class PipelineRunContext
 
     internal IReadOnlyList<TrajectoryFrame> Frames => _frames;
 
+    /// <summary>The pixel range of the state: the last denoising loop's model's, or the source image's mark; null when unknown.</summary>
+    internal PixelRange? PixelRange { get; set; }
+
     /// <summary>Records a completed step: progress report and, when due, a trajectory frame (copied to CPU float32).</summary>
     internal void CompleteStep(double timestep, double previousTimestep, string stage, Func<Tensor> sample, Tensor predictedOriginal, bool lastOfLink)
     {
@@ -65,6 +69,11 @@ public sealed class PipelineRunContext
             using var scope = NewDisposeScope();
             var s = sample().detach().to(ScalarType.Float32, CPU).clone().DetachFromDisposeScope();
             var p = predictedOriginal.detach().to(ScalarType.Float32, CPU).clone().DetachFromDisposeScope();
+            if (PixelRange is { } range)
+            {
+                s.WithPixelRange(range);
+                p.WithPixelRange(range);
+            }
             _frames.Add(new TrajectoryFrame(CompletedSteps, previousTimestep, s, p));
         }
         _progress?.Report(new DiffusionProgress(CompletedSteps, TotalSteps, timestep, previousTimestep, Elapsed, stage, ModelCalls));

@@ -1,3 +1,4 @@
+using Diffusion.Net.Imaging;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.Pipelines;
@@ -60,6 +61,7 @@ internal sealed class ImageSourceLink : IPipelineLink
 
     public Tensor Execute(Tensor? state, PipelineRunContext context)
     {
+        if (!ProducesPureNoise && _image.GetPixelRange() is { } range) context.PixelRange = range;
         using var scope = NewDisposeScope();
         var x = _image.dim() == 4 ? _image : _image.unsqueeze(0);
         return scope.MoveToOuter(x.to(context.DType, context.Device, copy: true));

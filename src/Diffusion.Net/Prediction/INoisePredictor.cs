@@ -1,3 +1,4 @@
+using Diffusion.Net.Imaging;
 using Diffusion.Net.Schedules;
 using static TorchSharp.torch;
 
@@ -32,4 +33,20 @@ public interface INoisePredictor
     void ValidateSample(long[] sampleShape)
     {
     }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> (or <see cref="ArgumentOutOfRangeException"/>) when the network cannot
+    /// take <paramref name="condition"/>: a class label beyond its classes, a kind of condition it has no input for.
+    /// Pipelines call it from <c>Validate()</c>, before the run's first model call. The default accepts every condition.
+    /// </summary>
+    void ValidateCondition(Condition condition)
+    {
+    }
+
+    /// <summary>
+    /// The pixel range of the data the model was trained on: [−1, 1] unless the model says otherwise (the CS180 MNIST
+    /// UNets say [0, 1]). Pipelines mark their samples with it (<see cref="PixelRanges"/>), so that saving a sample
+    /// without naming a range shows it as the model's data.
+    /// </summary>
+    PixelRange PixelRange => PixelRange.MinusOneToOne;
 }
