@@ -30,7 +30,8 @@ public sealed class PackagedConsumerTests(ITestOutputHelper output)
             Directory.CreateDirectory(app);
             var version = $"0.0.0-consumer.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
 
-            Run(repo, "dotnet", $"pack src/Diffusion.Net/Diffusion.Net.csproj -c {configuration} --no-build -o \"{feed}\" -p:Version={version}");
+            // Not --no-build: the package holds net8.0 and net10.0, and the test run built only net10.0.
+            Run(repo, "dotnet", $"pack src/Diffusion.Net/Diffusion.Net.csproj -c {configuration} -o \"{feed}\" -p:Version={version}");
             File.Exists(Path.Combine(feed, $"Diffusion.Net.{version}.nupkg")).Should().BeTrue();
 
             File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
@@ -51,6 +52,7 @@ public sealed class PackagedConsumerTests(ITestOutputHelper output)
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="Diffusion.Net" Version="{version}" />
+                    <PackageReference Include="TorchSharp-cpu" Version="0.107.0" />
                   </ItemGroup>
                 </Project>
                 """);
