@@ -23,7 +23,7 @@ public sealed class QuickModelFixture : IAsyncLifetime
     {
         var train = await MnistDataset.LoadAsync(MnistSplit.Train);
         Test = await MnistDataset.LoadAsync(MnistSplit.Test);
-        var folder = Path.Combine(Path.GetDirectoryName(new MnistSourceOptions().ResolvedCacheDirectory)!, "test-models", "quick-seed0-v2");
+        var folder = Path.Combine(Path.GetDirectoryName(new MnistSourceOptions().ResolvedCacheDirectory)!, "test-models", "quick-seed0-v3");
         var recipe = MnistRecipes.Quick.WithCheckpoints(folder);
         var model = MnistTraining.CreateModel(recipe);
         await MnistTraining.CreateTrainer(recipe, model).TrainAsync(train);
