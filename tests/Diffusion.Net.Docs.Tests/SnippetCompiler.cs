@@ -20,7 +20,7 @@ public sealed record Snippet(string Document, int Line, string Code)
 public static partial class SnippetCompiler
 {
     /// <summary>The documents whose blocks must compile, relative to the repository root.</summary>
-    public static readonly string[] Documents = ["README.md", "docs/getting-started-core.md", "docs/getting-started-mnist.md"];
+    public static readonly string[] Documents = ["README.md", "docs/getting-started-core.md", "docs/getting-started-mnist.md", "docs/getting-started-deepfloyd.md"];
 
     /// <summary>The SDK's implicit usings of a console app (Microsoft.NET.Sdk, ImplicitUsings enabled).</summary>
     private const string ImplicitUsings = """
