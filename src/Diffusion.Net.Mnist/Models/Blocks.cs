@@ -26,8 +26,13 @@ internal abstract class ConvNormGelu : Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        if (ChannelsLast) x = NhwcLayout.To(x);
-        return NhwcLayout.Gelu(norm.forward(conv.forward(x)));
+        // Intermediates are disposed as soon as they are used (autograd keeps what backward needs), so a forward
+        // pass reuses a few activation buffers instead of holding every one until the caller's scope ends.
+        var input = ChannelsLast ? NhwcLayout.To(x) : x;
+        using var convolved = conv.forward(input);
+        if (!ReferenceEquals(input, x)) input.Dispose();
+        using var normalised = norm.forward(convolved);
+        return NhwcLayout.Gelu(normalised);
     }
 }
 
@@ -50,7 +55,11 @@ internal sealed class Flatten : Module<Tensor, Tensor>
     public Flatten() : base(nameof(Flatten)) { }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => functional.gelu(functional.avg_pool2d(x, 7));
+    public override Tensor forward(Tensor x)
+    {
+        using var pooled = functional.avg_pool2d(x, 7);
+        return functional.gelu(pooled);
+    }
 }
 
 /// <summary>(5) Unflatten: ConvTranspose2d(k=7, s=7, p=0) → BatchNorm2d → GELU: D×1×1 → D×7×7.</summary>
@@ -72,7 +81,11 @@ internal sealed class ConvBlock : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => conv2.forward(conv1.forward(x));
+    public override Tensor forward(Tensor x)
+    {
+        using var first = conv1.forward(x);
+        return conv2.forward(first);
+    }
 }
 
 /// <summary>(8) DownBlock: DownConv(in → out) → ConvBlock(out → out).</summary>
@@ -90,7 +103,11 @@ internal sealed class DownBlock : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => block.forward(down.forward(x));
+    public override Tensor forward(Tensor x)
+    {
+        using var downsampled = down.forward(x);
+        return block.forward(downsampled);
+    }
 }
 
 /// <summary>(9) UpBlock: UpConv(in → out) → ConvBlock(out → out).</summary>
@@ -108,7 +125,11 @@ internal sealed class UpBlock : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => block.forward(up.forward(x));
+    public override Tensor forward(Tensor x)
+    {
+        using var upsampled = up.forward(x);
+        return block.forward(upsampled);
+    }
 }
 
 /// <summary>(10) FCBlock: Linear(F_in → F_out) → GELU → Linear(F_out → F_out) (no final activation).</summary>
@@ -126,5 +147,10 @@ internal sealed class FCBlock : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => fc2.forward(functional.gelu(fc1.forward(x)));
+    public override Tensor forward(Tensor x)
+    {
+        using var hidden = fc1.forward(x);
+        using var activated = functional.gelu(hidden);
+        return fc2.forward(activated);
+    }
 }

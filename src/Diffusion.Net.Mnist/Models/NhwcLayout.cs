@@ -20,11 +20,24 @@ internal static class NhwcLayout
     /// <paramref name="x"/> in NHWC layout (itself when it already is, or when it has one channel: a single channel's
     /// NCHW and NHWC layouts are the same bytes and libtorch then keeps to NCHW).
     /// </summary>
-    public static Tensor To(Tensor x) => x.dim() != 4 || x.shape[1] < 2 || Is(x) ? x : x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    public static Tensor To(Tensor x)
+    {
+        if (x.dim() != 4 || x.shape[1] < 2 || Is(x)) return x;
+        // The intermediate views are disposed so that they do not keep x's storage alive after the caller drops x.
+        using var nhwc = x.permute(0, 2, 3, 1);
+        using var dense = nhwc.contiguous();
+        return dense.permute(0, 3, 1, 2);
+    }
 
     /// <summary>
     /// GELU that keeps an NHWC tensor on the fast path: libtorch's own element-wise kernel is 2× slower on the
     /// channels-last strides than oneDNN's on a dense tensor, and the permuted view of an NHWC tensor is dense.
     /// </summary>
-    public static Tensor Gelu(Tensor x) => Is(x) ? nn.functional.gelu(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2) : nn.functional.gelu(x);
+    public static Tensor Gelu(Tensor x)
+    {
+        if (!Is(x)) return nn.functional.gelu(x);
+        using var dense = x.permute(0, 2, 3, 1);
+        using var activated = nn.functional.gelu(dense);
+        return activated.permute(0, 3, 1, 2);
+    }
 }

@@ -86,15 +86,35 @@ public abstract class UNetBackbone : Module<Tensor, Tensor>, IComputeSettings
     protected Tensor Body(Tensor x, Func<Tensor, Tensor>? atUnflatten, Func<Tensor, Tensor>? atUp1)
     {
         CheckInput(x);
-        var e1 = first_block.forward(x);
-        var e2 = down1.forward(e1);
-        var e3 = down2.forward(e2);
-        var u0 = unflatten.forward(flatten.forward(e3));
-        if (atUnflatten is not null) u0 = atUnflatten(u0);
-        var u1 = up1.forward(cat([e3, u0], 1));
-        if (atUp1 is not null) u1 = atUp1(u1);
-        var u2 = up2.forward(cat([e2, u1], 1));
-        return @out.forward(last_block.forward(cat([e1, u2], 1)));
+        // Each activation is disposed after its last use (autograd keeps what backward needs): at batch 100 this
+        // holds a few buffers at a time instead of every intermediate of the pass.
+        using var e1 = first_block.forward(x);
+        using var e2 = down1.forward(e1);
+        using var e3 = down2.forward(e2);
+        Tensor u0;
+        using (var flat = flatten.forward(e3)) u0 = unflatten.forward(flat);
+        u0 = Modulate(u0, atUnflatten);
+        Tensor u1;
+        using (u0)
+        using (var skip = cat([e3, u0], 1))
+            u1 = up1.forward(skip);
+        u1 = Modulate(u1, atUp1);
+        Tensor u2;
+        using (u1)
+        using (var skip = cat([e2, u1], 1))
+            u2 = up2.forward(skip);
+        using (u2)
+        using (var skip = cat([e1, u2], 1))
+        using (var last = last_block.forward(skip))
+            return @out.forward(last);
+    }
+
+    private static Tensor Modulate(Tensor u, Func<Tensor, Tensor>? modulation)
+    {
+        if (modulation is null) return u;
+        var modulated = modulation(u);
+        if (!ReferenceEquals(modulated, u)) u.Dispose();
+        return modulated;
     }
 
     /// <summary>Throws unless x is [N, InChannels, 28, 28] (the 7×7 bottleneck needs 28×28).</summary>
