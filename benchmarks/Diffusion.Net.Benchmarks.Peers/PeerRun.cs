@@ -22,6 +22,11 @@ internal static class PeerRun
         bool allEqual = true;
         foreach (var row in rows)
         {
+            if (row == "load" || row.StartsWith("load-", StringComparison.Ordinal))
+            {
+                RunLoad(dir, rounds, row == "load" ? "if1" : row[5..], threadCounts[0]);
+                continue;
+            }
             var (net, batch, sides) = Row(row);
             foreach (int threads in threadCounts)
             {
@@ -39,7 +44,7 @@ internal static class PeerRun
                         allEqual &= equal;
                     }
                 }
-                Print(row, threads, sides, results, equality!);
+                Print(row, threads, sides, results, equality!, Flops(dir, net));
             }
         }
         return allEqual ? 0 : 1;
@@ -52,38 +57,78 @@ internal static class PeerRun
         "sample" => ("sample", 100, [new("ours", "float32", 3), new("onnxruntime", "float32", 3)]),
         "if1" => ("if1", 2, [new("ours", "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 1), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 1)]),
         "if2" => ("if2", 2, [new("ours", "float32", 2), new("onnxruntime", "float32", 2), new("pytorch", "float32", 1)]),
-        _ => throw new ArgumentException($"unknown row '{row}' (mnist-100, mnist-200, sample, if1, if2)", nameof(row)),
+        "t5" => ("t5", 1, [new("ours", "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 3), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 3)]),
+        _ => throw new ArgumentException($"unknown row '{row}' (mnist-100, mnist-200, sample, if1, if2, t5, load, load-NET)", nameof(row)),
     };
 
     private static ChildResult RunChild(Side side, string net, string dir, int threads, int batch)
     {
+        if (side.Name == "pytorch")
+            return Spawn(true, [PeersScript(), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
+        var who = side.Name == "ours" ? "ours" : "ort";
+        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads).Result;
+        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
+    }
+
+    /// <summary>Runs one child (this executable, or Python) and parses its JSON line; also the child's whole wall time.</summary>
+    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads)
+    {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo();
         var args = new List<string>();
-        if (side.Name == "pytorch")
+        if (python)
         {
             psi.FileName = Environment.GetEnvironmentVariable("DN_PYTHON") ?? "/usr/bin/python3";
-            args.AddRange([PeersScript(), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)]);
         }
         else
         {
             psi.FileName = self;
             if (self.EndsWith("dotnet", StringComparison.Ordinal)) args.Add(typeof(PeerRun).Assembly.Location);
-            var who = side.Name == "ours" ? "ours" : "ort";
-            if (net == "sample") args.AddRange(["sample-child", who, dir, Str(threads), Str(side.Reps)]);
-            else args.AddRange(["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)]);
         }
+        args.AddRange(childArgs);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         // The same thread count for every engine's pools, and no oversubscription from OpenMP's default.
         psi.Environment["OMP_NUM_THREADS"] = Str(threads);
+        var wall = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
+        double wallS = wall.Elapsed.TotalSeconds;
         if (p.ExitCode != 0) throw new InvalidOperationException($"{string.Join(' ', args)} failed ({p.ExitCode}):\n{stdout}\n{stderr.Result}");
-        return ChildResult.Parse(stdout);
+        return (ChildResult.Parse(stdout), wallS);
+    }
+
+    /// <summary>
+    /// The load row: each side loads the network in a fresh process, alternately, for every round. Peak RSS is over the
+    /// weight file's bytes (the same tensors on every side: the ONNX graph holds them as initializers).
+    /// </summary>
+    private static void RunLoad(string dir, int rounds, string net, int threads)
+    {
+        string[] sides = ["ours", "onnxruntime", "pytorch"];
+        var results = sides.ToDictionary(s => s, _ => new List<(ChildResult Result, double WallS)>());
+        for (int round = 0; round < rounds; round++)
+            foreach (var side in sides)
+                results[side].Add(side == "pytorch"
+                    ? Spawn(true, [PeersScript(), "load-child", TimingChild.NetName(net), dir, Str(threads)], threads)
+                    : Spawn(false, ["load-child", side == "ours" ? "ours" : "ort", net, dir, Str(threads)], threads));
+        double weightBytes = new FileInfo(TimingChild.WeightsPath(dir, net)).Length;
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"### load {net}, {threads} thread(s); weights {weightBytes / 1e9:0.000} GB"));
+        Console.WriteLine("Seconds to ready: from the engine's runtime loaded (libtorch, onnxruntime, `import torch, diffusers`) to a model ready to run. Process: the child's whole wall time, runtime start-up included.");
+        Console.WriteLine();
+        Console.WriteLine("| side | seconds to ready (median) | per round | process wall (median) | peak RSS | peak RSS ÷ weight bytes |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var side in sides)
+        {
+            var r = results[side];
+            double peak = r.Max(x => x.Result.PeakRssKb) * 1024.0;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {side} | {Median(r.Select(x => x.Result.MedianS)):0.000} | {string.Join(", ", r.Select(x => x.Result.MedianS.ToString("0.000", CultureInfo.InvariantCulture)))} | {Median(r.Select(x => x.WallS)):0.00} | {peak / (1 << 20):0} MB | {peak / weightBytes:0.00}× |"));
+        }
+        Console.Out.Flush();
     }
 
     private static string CheckEquality(string dir, string net, int batch, Side[] sides, out bool equal)
@@ -123,26 +168,39 @@ internal static class PeerRun
         return TimingChild.OutPath(dir, net, who, dtype, batch);
     }
 
-    private static void Print(string row, int threads, Side[] sides, Dictionary<Side, List<ChildResult>> results, string equality)
+    /// <summary>The profiler's FLOPs of one forward (<c>peers.py flops</c> writes flops.json beside the model), if counted.</summary>
+    private static double? Flops(string dir, string net)
+    {
+        if (net is "mnist" or "sample") return null;
+        var path = Path.Combine(TimingChild.Folder(dir, net), "flops.json");
+        if (!File.Exists(path)) return null;
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.GetProperty("total_flops").GetDouble();
+    }
+
+    private static void Print(string row, int threads, Side[] sides, Dictionary<Side, List<ChildResult>> results, string equality, double? flops)
     {
         Console.WriteLine();
         Console.WriteLine($"### {row}, {threads} thread(s)");
         Console.WriteLine(equality);
+        if (flops is double f)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"One forward: {f / 1e9:0.0} GFLOP (torch.profiler with_flops, float32 graph; flops.json); GFLOP/s = that ÷ median seconds."));
         Console.WriteLine();
-        Console.WriteLine("| side | dtype | seconds (median) | per round | peak RSS | time ÷ ours float32 |");
-        Console.WriteLine("|---|---|---|---|---|---|");
+        Console.WriteLine("| side | dtype | seconds (median) | per round | peak RSS | time ÷ ours float32 |" + (flops is null ? "" : " GFLOP/s |"));
+        Console.WriteLine("|---|---|---|---|---|---|" + (flops is null ? "" : "---|"));
         double ours = Median(results[sides[0]].Select(r => r.MedianS));
         foreach (var side in sides)
         {
             var r = results[side];
             if (r.Any(x => x.Error is not null))
             {
-                Console.WriteLine($"| {side.Name} | {side.DType} | fails: {r.First(x => x.Error is not null).Error} | | | |");
+                Console.WriteLine($"| {side.Name} | {side.DType} | fails: {r.First(x => x.Error is not null).Error} | | | |" + (flops is null ? "" : " |"));
                 continue;
             }
             double m = Median(r.Select(x => x.MedianS));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {side.Name} | {side.DType} | {m:0.000} | {string.Join(", ", r.Select(x => x.MedianS.ToString("0.000", CultureInfo.InvariantCulture)))} | {r.Max(x => x.PeakRssKb) / 1024.0:0} MB | {m / ours:0.00}× |"));
+                $"| {side.Name} | {side.DType} | {m:0.000} | {string.Join(", ", r.Select(x => x.MedianS.ToString("0.000", CultureInfo.InvariantCulture)))} | {r.Max(x => x.PeakRssKb) / 1024.0:0} MB | {m / ours:0.00}× |")
+                + (flops is double fl ? string.Create(CultureInfo.InvariantCulture, $" {fl / 1e9 / m:0.0} |") : ""));
         }
         Console.Out.Flush();
     }

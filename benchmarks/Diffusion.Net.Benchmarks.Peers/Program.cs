@@ -2,12 +2,13 @@ using Diffusion.Net.Benchmarks.Peers;
 
 // Peer benchmarks: Diffusion.Net against ONNX Runtime and PyTorch on the same networks, weights and inputs, side by
 // side in one run (benchmarks/peers/README.md).
-//   run DIR [ROUNDS] [ROWS] [THREADS]   all sides alternately, equality first; ROWS e.g. mnist-100,mnist-200,if1,sample
+//   run DIR [ROUNDS] [ROWS] [THREADS]   all sides alternately, equality first; ROWS e.g. mnist-100,mnist-200,if1,sample,if2,t5,load
 //   child ours|ort NET DIR DTYPE THREADS REPS BATCH    one timing child (one JSON line)
 //   sample-child ours|ort DIR THREADS REPS              100 MNIST digits, CFG 5, DPM-Solver++ 2M-10, loop in C#
+//   load-child ours|ort NET DIR THREADS                 seconds to a model ready to run, and peak RSS (one JSON line)
 static int Usage()
 {
-    Console.Error.WriteLine("usage: run DIR [ROUNDS] [ROWS] [THREADS] | child ours|ort NET DIR DTYPE THREADS REPS BATCH | sample-child ours|ort DIR THREADS REPS");
+    Console.Error.WriteLine("usage: run DIR [ROUNDS] [ROWS] [THREADS] | child ours|ort NET DIR DTYPE THREADS REPS BATCH | sample-child ours|ort DIR THREADS REPS | load-child ours|ort NET DIR THREADS");
     return 2;
 }
 
@@ -25,6 +26,9 @@ switch (args[0])
     case "sample-child" when args.Length == 5:
         Console.WriteLine(SamplingChild.Run(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture)));
+        return 0;
+    case "load-child" when args.Length == 5:
+        Console.WriteLine(LoadChild.Run(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture)));
         return 0;
     default:
         return Usage();

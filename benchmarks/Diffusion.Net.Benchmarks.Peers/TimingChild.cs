@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Diffusion.Net.DeepFloyd.Config;
 using Diffusion.Net.DeepFloyd.Models;
+using Diffusion.Net.DeepFloyd.Text;
 using Diffusion.Net.IO;
 using Diffusion.Net.Mnist.Models;
 using Microsoft.ML.OnnxRuntime;
@@ -28,9 +29,21 @@ internal static class TimingChild
     {
         "if1" => "IF-I-M-v1.0",
         "if2" => "IF-II-M-v1.0",
+        "t5" => "t5-v1_1-xxl-L2",
         "mnist" => "mnist",
         _ => throw new ArgumentException($"unknown network '{net}'", nameof(net)),
     };
+
+    /// <summary>The ONNX graph; over protobuf's 2 GB (the T5 export) it sits in onnx/ with its external data files.</summary>
+    internal static string OnnxPath(string dir, string net)
+    {
+        var nested = Path.Combine(Folder(dir, net), "onnx", "model.onnx");
+        return File.Exists(nested) ? nested : Path.Combine(Folder(dir, net), "model.onnx");
+    }
+
+    /// <summary>The weights our loader and PyTorch read (the same tensors the ONNX graph holds).</summary>
+    internal static string WeightsPath(string dir, string net) =>
+        Path.Combine(Folder(dir, net), net == "t5" ? "model.safetensors" : "diffusion_pytorch_model.safetensors");
 
     internal static string OutPath(string dir, string net, string side, string dtype, int batch) =>
         Path.Combine(Folder(dir, net), net == "mnist" ? $"out-{side}-{dtype}-{batch}.safetensors" : $"out-{side}-{dtype}.safetensors");
@@ -58,12 +71,22 @@ internal static class TimingChild
             step = () => unet.forward(x, c, t);
             model = unet;
         }
+        else if (net == "t5")
+        {
+            var config = T5Config.Load(Path.Combine(folder, "config.json"));
+            var t5 = new T5EncoderModel(config, new WeightAllocation(CPU, dtype));
+            using (var weights = SafetensorsFile.Open(WeightsPath(dir, net)))
+                ModuleWeights.Load(t5, weights, T5EncoderModel.TiedKeys);
+            t5.eval();
+            using var inputs = SafetensorsFile.Open(Path.Combine(folder, "inputs.safetensors"));
+            var ids = inputs.Read("input_ids").DetachFromDisposeScope();
+            var mask = inputs.Read("attention_mask").DetachFromDisposeScope();
+            step = () => t5.Forward(ids, mask);
+            model = t5;
+        }
         else
         {
-            var config = IFUNetConfig.Load(Path.Combine(folder, "config.json"));
-            var unet = new IFUNet(config, new WeightAllocation(CPU, dtype));
-            ModuleWeights.Load(unet, Path.Combine(folder, "diffusion_pytorch_model.safetensors"));
-            unet.eval();
+            var unet = LoadIFUNet(dir, net, dtype);
             using var inputs = SafetensorsFile.Open(Path.Combine(folder, "inputs.safetensors"));
             var sample = inputs.Read("sample").to(dtype).DetachFromDisposeScope();
             var timestep = inputs.Read("timestep").DetachFromDisposeScope();
@@ -91,19 +114,32 @@ internal static class TimingChild
         }
     }
 
+    /// <summary>An IF UNet as a user builds it: the config, the module in the target dtype, the weights.</summary>
+    internal static IFUNet LoadIFUNet(string dir, string net, ScalarType dtype)
+    {
+        var config = IFUNetConfig.Load(Path.Combine(Folder(dir, net), "config.json"));
+        var unet = new IFUNet(config, new WeightAllocation(CPU, dtype));
+        ModuleWeights.Load(unet, WeightsPath(dir, net));
+        unet.eval();
+        return unet;
+    }
+
+    /// <summary>The session options of every ONNX Runtime child: CPU provider, every graph optimisation, sequential.</summary>
+    internal static SessionOptions OrtOptions(int threads) => new()
+    {
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        IntraOpNumThreads = threads,
+        InterOpNumThreads = 1,
+        ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+    };
+
     /// <summary>ONNX Runtime's CPU execution provider with every graph optimisation on; no TorchSharp in this process.</summary>
     private static string Ort(string net, string dir, string dtypeName, int threads, int reps, int batch)
     {
         if (dtypeName != "float32") throw new ArgumentException("ONNX Runtime's x64 CPU provider has no bfloat16 kernels for these graphs; run it in float32.", nameof(dtypeName));
         var folder = Folder(dir, net);
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        };
-        using var session = new InferenceSession(Path.Combine(folder, "model.onnx"), options);
+        using var options = OrtOptions(threads);
+        using var session = new InferenceSession(OnnxPath(dir, net), options);
         var inputs = RawSafetensors.Read(Path.Combine(folder, net == "mnist" ? $"inputs-{batch}.safetensors" : "inputs.safetensors"));
         var names = session.InputMetadata.Keys.ToArray();
         var values = names.Select(n => inputs[n].DType == "I64"

@@ -9,52 +9,57 @@ _DT = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64"
 _NAME = {v: k for k, v in _DT.items()}
 
 
-def _read(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    return json.loads(data[8:8 + n]), memoryview(data)[8 + n:]
+def _header(f):
+    n = struct.unpack("<Q", f.read(8))[0]
+    return json.loads(f.read(n)), 8 + n
 
 
 def load_file(path, device="cpu"):
-    header, body = _read(path)
+    # One read per tensor into its own buffer: the file is never held whole beside the tensors (peak ≈ 1× weights).
     out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        dt = _DT[info["dtype"]]
-        if end == begin:
-            out[name] = torch.empty(info["shape"], dtype=dt)
-            continue
-        buf = bytearray(body[begin:end])
-        out[name] = torch.frombuffer(buf, dtype=dt).reshape(info["shape"]).clone()
+    with open(path, "rb") as f:
+        header, base = _header(f)
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            begin, end = info["data_offsets"]
+            dt = _DT[info["dtype"]]
+            if end == begin:
+                out[name] = torch.empty(info["shape"], dtype=dt)
+                continue
+            buf = bytearray(end - begin)
+            f.seek(base + begin)
+            f.readinto(buf)
+            out[name] = torch.frombuffer(buf, dtype=dt).reshape(info["shape"])
     return out
 
 
 def save_file(tensors, path, metadata=None):
-    header, chunks, offset = {}, [], 0
+    header, offset = {}, 0
     if metadata:
         header["__metadata__"] = metadata
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().cpu()
-        raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
-        header[name] = {"dtype": _NAME[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
+    names = sorted(tensors)
+    for name in names:
+        t = tensors[name]
+        size = t.numel() * t.element_size()
+        header[name] = {"dtype": _NAME[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + size]}
+        offset += size
     h = json.dumps(header, separators=(",", ":")).encode()
     h += b" " * ((8 - len(h) % 8) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)))
         f.write(h)
-        for c in chunks:
-            f.write(c)
+        for name in names:  # streamed: one tensor's bytes at a time
+            t = tensors[name].detach().contiguous().cpu()
+            if t.numel():
+                f.write(t.reshape(-1).view(torch.uint8).numpy().tobytes())
 
 
 class safe_open:  # noqa: N801 (the real package's name)
     def __init__(self, path, framework="pt", device="cpu"):
         self._t = load_file(path)
-        self._meta = _read(path)[0].get("__metadata__")
+        with open(path, "rb") as f:
+            self._meta = _header(f)[0].get("__metadata__")
 
     def __enter__(self):
         return self
@@ -70,3 +75,13 @@ class safe_open:  # noqa: N801 (the real package's name)
 
     def metadata(self):
         return self._meta
+
+
+def storage_ptr(tensor):
+    """Address of the tensor's storage (transformers uses it to find tied weights)."""
+    return tensor.storage().data_ptr() if tensor.numel() else 0
+
+
+def storage_size(tensor):
+    """Bytes of the tensor's storage."""
+    return tensor.storage().nbytes() if tensor.numel() else 0
