@@ -227,8 +227,8 @@ def flops(net, folder):
             by_op[e.name] = by_op.get(e.name, 0) + e.flops
     result = {"net": net, "torch": torch.__version__, "total_flops": sum(by_op.values()), "by_op": by_op,
               "analytic": analytic,
-              "note": "torch.profiler(with_flops=True): FLOPs of the ops it has formulas for (2 per multiply-add); softmax, "
-                      "norms and activations are not counted. analytic: 2·out·(in/groups)·k² per Conv2d, 2·out·in per Linear."}
+              "note": "torch.profiler(with_flops=True): FLOPs of the ops it has formulas for: 2 per multiply-add in conv2d, "
+                      "mm, addmm, bmm, baddbmm; 1 per element in mul and add; softmax, norms and activations are not counted. analytic: 2·out·(in/groups)·k² per Conv2d, 2·out·in per Linear."}
     with open(os.path.join(path, "flops.json"), "w") as f:
         json.dump(result, f, indent=2)
     print(json.dumps(result, indent=2))
