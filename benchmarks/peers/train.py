@@ -5,6 +5,7 @@ A test tool only (Debian's python3-torch 1.13), never a dependency of the librar
 
     train.py prepare DIR [BATCH]                                 # DIR/mnist/train-B.safetensors: x_t, c, t, target
     train.py child DIR DTYPE THREADS CHECK WARMUP STEPS [BATCH]  # one JSON line; writes DIR/mnist/train-out-torch-DTYPE.safetensors
+    train.py profile DIR THREADS [BATCH]                         # torch.profiler's table of one float32 step after one warm-up step
 
 The step mirrors Diffusion.Net's DiffusionTrainer with its ε-prediction objective, with the objective's random draws
 (t, ε, condition dropout) read from the batch file instead:
@@ -77,9 +78,8 @@ class MasterAdam:
                     p.copy_(m)
 
 
-def child(folder, dtype_name, threads, check_steps, warmup, steps, batch):
-    torch.set_num_threads(threads)
-    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype_name]
+def setup(folder, dtype, batch):
+    """The exported network in DTYPE, in training mode, and a function that trains it N steps on the fixed batch."""
     mnist = os.path.join(folder, "mnist")
     weights = load_file(os.path.join(mnist, "model.safetensors"))
     model = mnist_model(weights["first_block.conv1.conv.weight"].shape[0])
@@ -103,6 +103,24 @@ def child(folder, dtype_name, threads, check_steps, warmup, steps, batch):
             if times is not None:
                 times.append(time.perf_counter() - t0)
         return losses
+    return model, run
+
+
+def profile(folder, threads, batch):
+    torch.set_num_threads(threads)
+    model, run = setup(folder, torch.float32, batch)
+    optimizer = MasterAdam(model, LEARNING_RATE)
+    run(optimizer, 1)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        run(optimizer, 1)
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+
+
+def child(folder, dtype_name, threads, check_steps, warmup, steps, batch):
+    torch.set_num_threads(threads)
+    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype_name]
+    mnist = os.path.join(folder, "mnist")
+    model, run = setup(folder, dtype, batch)
 
     try:
         if check_steps > 0:
@@ -128,6 +146,8 @@ def child(folder, dtype_name, threads, check_steps, warmup, steps, batch):
 def main(argv):
     if len(argv) >= 3 and argv[1] == "prepare":
         prepare(argv[2], int(argv[3]) if len(argv) > 3 else 128)
+    elif len(argv) >= 4 and argv[1] == "profile":
+        profile(argv[2], int(argv[3]), int(argv[4]) if len(argv) > 4 else 128)
     elif len(argv) >= 8 and argv[1] == "child":
         child(argv[2], argv[3], int(argv[4]), int(argv[5]), int(argv[6]), int(argv[7]), int(argv[8]) if len(argv) > 8 else 128)
     else:
