@@ -5,9 +5,11 @@ using Diffusion.Net.Benchmarks.Peers;
 //   run DIR [ROUNDS] [ROWS] [THREADS]   all sides alternately, equality first; ROWS e.g. mnist-100,mnist-200,if1,sample
 //   child ours|ort NET DIR DTYPE THREADS REPS BATCH    one timing child (one JSON line)
 //   sample-child ours|ort DIR THREADS REPS              100 MNIST digits, CFG 5, DPM-Solver++ 2M-10, loop in C#
+//   train DIR [ROUNDS] [THREADS]                         training images/s, ours against PyTorch, equality first
+//   train-child DIR DTYPE THREADS CHECK WARMUP STEPS [BATCH]   our training child (one JSON line)
 static int Usage()
 {
-    Console.Error.WriteLine("usage: run DIR [ROUNDS] [ROWS] [THREADS] | child ours|ort NET DIR DTYPE THREADS REPS BATCH | sample-child ours|ort DIR THREADS REPS");
+    Console.Error.WriteLine("usage: run DIR [ROUNDS] [ROWS] [THREADS] | child ours|ort NET DIR DTYPE THREADS REPS BATCH | sample-child ours|ort DIR THREADS REPS | train DIR [ROUNDS] [THREADS] | train-child DIR DTYPE THREADS CHECK WARMUP STEPS [BATCH]");
     return 2;
 }
 
@@ -25,6 +27,12 @@ switch (args[0])
     case "sample-child" when args.Length == 5:
         Console.WriteLine(SamplingChild.Run(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture)));
+        return 0;
+    case "train" when args.Length >= 2:
+        return TrainingRun.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3,
+            args.Length > 3 ? args[3].Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray() : [2, 1]);
+    case "train-child" when args.Length >= 7:
+        Console.WriteLine(TrainingChild.Run(args[1..]));
         return 0;
     default:
         return Usage();
