@@ -6,9 +6,11 @@ using Diffusion.Net.Benchmarks.Peers;
 //   child ours|ort NET DIR DTYPE THREADS REPS BATCH    one timing child (one JSON line)
 //   sample-child ours|ort DIR THREADS REPS              100 MNIST digits, CFG 5, DPM-Solver++ 2M-10, loop in C#
 //   load-child ours|ort NET DIR THREADS                 seconds to a model ready to run, and peak RSS (one JSON line)
+//   train DIR [ROUNDS] [THREADS]                         training images/s, ours against PyTorch, equality first
+//   train-child DIR DTYPE THREADS CHECK WARMUP STEPS [BATCH]   our training child (one JSON line)
 static int Usage()
 {
-    Console.Error.WriteLine("usage: run DIR [ROUNDS] [ROWS] [THREADS] | child ours|ort NET DIR DTYPE THREADS REPS BATCH | sample-child ours|ort DIR THREADS REPS | load-child ours|ort NET DIR THREADS");
+    Console.Error.WriteLine("usage: run DIR [ROUNDS] [ROWS] [THREADS] | child ours|ort NET DIR DTYPE THREADS REPS BATCH | sample-child ours|ort DIR THREADS REPS | load-child ours|ort NET DIR THREADS | train DIR [ROUNDS] [THREADS] | train-child DIR DTYPE THREADS CHECK WARMUP STEPS [BATCH]");
     return 2;
 }
 
@@ -29,6 +31,12 @@ switch (args[0])
         return 0;
     case "load-child" when args.Length == 5:
         Console.WriteLine(LoadChild.Run(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture)));
+        return 0;
+    case "train" when args.Length >= 2:
+        return TrainingRun.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3,
+            args.Length > 3 ? args[3].Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray() : [2, 1]);
+    case "train-child" when args.Length >= 7:
+        Console.WriteLine(TrainingChild.Run(args[1..]));
         return 0;
     default:
         return Usage();

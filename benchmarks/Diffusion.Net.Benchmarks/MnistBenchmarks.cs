@@ -190,10 +190,21 @@ internal static class MnistBenchmarks
         {
             bool timeOnly = r.EndsWith(":time", StringComparison.Ordinal);
             var spec = timeOnly ? r[..^":time".Length] : r;
-            int at = spec.IndexOf('@', StringComparison.Ordinal);
-            double gamma = at < 0 ? 5 : double.Parse(spec[(at + 1)..], CultureInfo.InvariantCulture);
-            var sampler = MnistSampler.Parse(at < 0 ? spec : spec[..at], objective);
-            return (Label: spec, Sampler: sampler, Gamma: gamma, TimeOnly: timeOnly);
+            // ~A-B limits γ to the model timesteps A…B (IntervalGuidance), the conditional prediction elsewhere.
+            int tilde = spec.IndexOf('~', StringComparison.Ordinal);
+            (double Min, double Max)? interval = null;
+            var head = spec;
+            if (tilde >= 0)
+            {
+                var bounds = spec[(tilde + 1)..].Split('-');
+                if (bounds.Length != 2) throw new ArgumentException($"Row '{r}': the guidance interval must read ~MIN-MAX in model timesteps.", nameof(rows));
+                interval = (double.Parse(bounds[0], CultureInfo.InvariantCulture), double.Parse(bounds[1], CultureInfo.InvariantCulture));
+                head = spec[..tilde];
+            }
+            int at = head.IndexOf('@', StringComparison.Ordinal);
+            double gamma = at < 0 ? 5 : double.Parse(head[(at + 1)..], CultureInfo.InvariantCulture);
+            var sampler = MnistSampler.Parse(at < 0 ? head : head[..at], objective);
+            return (Label: spec, Sampler: sampler, Gamma: gamma, Interval: interval, TimeOnly: timeOnly);
         }).ToList();
         var requested = MnistSampling.EachDigit(samples / 10);
         double realGrey;
@@ -210,7 +221,7 @@ internal static class MnistBenchmarks
             var grey = new List<double>();
             for (int s = 0; s < seeds; s++)
             {
-                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, row.Gamma, sampler: row.Sampler),
+                using var all = SampleInBatches(requested, s * 10000 + 1000, ScalarType.Float32, chunk => MnistSampling.ClassConditioned(model, chunk, row.Gamma, guidanceInterval: row.Interval, sampler: row.Sampler),
                     quality, $"{row.Label}, seed {s}", cancellationToken);
                 qualities.Add(evaluator.Evaluate(all, requested, seed: 0));
                 grey.Add(GreyShare(all));

@@ -4,7 +4,7 @@ using Spectre.Console.Cli;
 
 namespace Diffusion.Net.Benchmarks.Commands;
 
-/// <summary><c>mnist-samplers MODEL [D] [N] [SEEDS] [ROUNDS] [SAMPLER[@γ][:time]...]</c>.</summary>
+/// <summary><c>mnist-samplers MODEL [D] [N] [SEEDS] [ROUNDS] [SAMPLER[@γ][~MIN-MAX][:time]...]</c>.</summary>
 internal sealed class SamplersSettings : SuiteSettings
 {
     /// <summary>The rows when none are given.</summary>
@@ -31,7 +31,7 @@ internal sealed class SamplersSettings : SuiteSettings
     public string? RoundsText { get; init; }
 
     [CommandArgument(5, "[ROWS]")]
-    [Description("Sampler rows: NAME, NAME@γ (another guidance scale than 5), :time for timed only (default: ddpm, ddim-50/20/10, dpm++2m-20/10, unipc-10, heun-10).")]
+    [Description("Sampler rows: NAME, NAME@γ (another guidance scale than 5), ~MIN-MAX (γ only at model timesteps MIN…MAX), :time for timed only (default: ddpm, ddim-50/20/10, dpm++2m-20/10, unipc-10, heun-10).")]
     public string[] RowsText { get; init; } = [];
 
     public int Hidden => CliValues.Int(HiddenText, "D") ?? 32;
