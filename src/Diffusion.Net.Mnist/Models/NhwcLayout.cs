@@ -40,4 +40,29 @@ internal static class NhwcLayout
         using var activated = nn.functional.gelu(dense);
         return activated.permute(0, 3, 1, 2);
     }
+
+    /// <summary>
+    /// <see cref="Gelu"/> written into <paramref name="x"/> itself, which it returns; only for a tensor that no
+    /// autograd graph needs unchanged.
+    /// </summary>
+    public static Tensor GeluInPlace(Tensor x)
+    {
+        if (!Is(x))
+        {
+            DisposeHandle(x.gelu_(), x);
+            return x;
+        }
+        using var dense = x.permute(0, 2, 3, 1);
+        DisposeHandle(dense.gelu_(), dense);
+        return x;
+    }
+
+    /// <summary>
+    /// Disposes the handle an in-place operation returns unless it is <paramref name="target"/> itself: left to the
+    /// dispose scope, it would keep the whole activation alive until the caller's scope ends.
+    /// </summary>
+    private static void DisposeHandle(Tensor result, Tensor target)
+    {
+        if (!ReferenceEquals(result, target)) result.Dispose();
+    }
 }

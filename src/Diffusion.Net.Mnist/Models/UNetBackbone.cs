@@ -87,26 +87,47 @@ public abstract class UNetBackbone : Module<Tensor, Tensor>, IComputeSettings
     {
         CheckInput(x);
         // Each activation is disposed after its last use (autograd keeps what backward needs): at batch 100 this
-        // holds a few buffers at a time instead of every intermediate of the pass.
-        using var e1 = first_block.forward(x);
-        using var e2 = down1.forward(e1);
-        using var e3 = down2.forward(e2);
-        Tensor u0;
-        using (var flat = flatten.forward(e3)) u0 = unflatten.forward(flat);
-        u0 = Modulate(u0, atUnflatten);
-        Tensor u1;
-        using (u0)
-        using (var skip = cat([e3, u0], 1))
+        // holds a few buffers at a time instead of every intermediate of the pass. A skip concatenation copies both of
+        // its inputs, so they go as soon as it is made, before the block that reads it allocates.
+        Tensor? e1 = null, e2 = null, e3 = null, u0 = null, u1 = null, u2 = null, skip = null;
+        try
+        {
+            e1 = first_block.forward(x);
+            e2 = down1.forward(e1);
+            e3 = down2.forward(e2);
+            using (var flat = flatten.forward(e3)) u0 = unflatten.forward(flat);
+            u0 = Modulate(u0, atUnflatten);
+            skip = Concatenate(ref e3, ref u0);
             u1 = up1.forward(skip);
-        u1 = Modulate(u1, atUp1);
-        Tensor u2;
-        using (u1)
-        using (var skip = cat([e2, u1], 1))
+            Dispose(ref skip);
+            u1 = Modulate(u1, atUp1);
+            skip = Concatenate(ref e2, ref u1);
             u2 = up2.forward(skip);
-        using (u2)
-        using (var skip = cat([e1, u2], 1))
-        using (var last = last_block.forward(skip))
+            Dispose(ref skip);
+            skip = Concatenate(ref e1, ref u2);
+            using var last = last_block.forward(skip);
+            Dispose(ref skip);
             return @out.forward(last);
+        }
+        finally
+        {
+            foreach (var t in new[] { e1, e2, e3, u0, u1, u2, skip }) t?.Dispose();
+        }
+    }
+
+    /// <summary>cat([encoder, decoder], channels), disposing both inputs.</summary>
+    private static Tensor Concatenate(ref Tensor? encoder, ref Tensor? decoder)
+    {
+        var joined = cat([encoder!, decoder!], 1);
+        Dispose(ref encoder);
+        Dispose(ref decoder);
+        return joined;
+    }
+
+    private static void Dispose(ref Tensor? tensor)
+    {
+        tensor?.Dispose();
+        tensor = null;
     }
 
     private static Tensor Modulate(Tensor u, Func<Tensor, Tensor>? modulation)
