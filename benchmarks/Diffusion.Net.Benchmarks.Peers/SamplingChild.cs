@@ -19,6 +19,7 @@ internal static class SamplingChild
     public static string Run(string side, string dir, int threads, int reps)
     {
         set_num_threads(threads);
+        if (Environment.GetEnvironmentVariable(PeerRun.KeepBuffersVariable) == "1") Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers();
         var folder = Path.Combine(dir, "mnist");
         using var probe = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
         long d = probe.Tensors["first_block.conv1.conv.weight"].Shape[0];

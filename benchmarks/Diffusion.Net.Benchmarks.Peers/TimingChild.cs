@@ -51,6 +51,7 @@ internal static class TimingChild
     private static string Ours(string net, string dir, string dtypeName, int threads, int reps, int batch)
     {
         set_num_threads(threads);
+        if (Environment.GetEnvironmentVariable(PeerRun.KeepBuffersVariable) == "1") Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers();
         var dtype = dtypeName == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
         var folder = Folder(dir, net);
         using var noGrad = no_grad();
