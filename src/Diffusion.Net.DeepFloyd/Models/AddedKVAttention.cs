@@ -46,9 +46,9 @@ internal sealed class AddedKVAttention : nn.Module
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], c = x.shape[1], n = x.shape[2] * x.shape[3];
-        var tokens = x.view(b, c, n).transpose(1, 2);                                          // (B, N, C)
         var text = norm_cross.forward(encoderStates.transpose(1, 2)).transpose(1, 2);           // (B, L, Ce)
-        var hidden = group_norm.forward(tokens.transpose(1, 2)).transpose(1, 2);
+        // GroupNorm over [B, C, H, W] equals it over [B, C, N]; on the channels-last input it is the token layout.
+        var hidden = group_norm.forward(x).reshape(b, c, n).transpose(1, 2);                    // (B, N, C)
         var q = ToHeads(to_q.forward(hidden));
         var key = cat([ToHeads(add_k_proj.forward(text)), ToHeads(to_k.forward(hidden))], 2);   // text first
         var value = cat([ToHeads(add_v_proj.forward(text)), ToHeads(to_v.forward(hidden))], 2);
