@@ -6,8 +6,7 @@ namespace Diffusion.Net.DeepFloyd.Models;
 /// <summary>
 /// diffusers' Attention with added KV (AttnAddedKVProcessor), IF's SimpleCrossAttn: image tokens attend over
 /// [text tokens ; image tokens]. The text states get GroupNorm(32) over channels × tokens; the image tokens get the
-/// block's GroupNorm; scores are scaled by dh^(−½), computed in the working dtype and soft-maxed in float32; the
-/// output is added to the input.
+/// block's GroupNorm; scores are scaled by dh^(−½) and soft-maxed in float32; the output is added to the input.
 /// </summary>
 internal sealed class AddedKVAttention : nn.Module
 {
@@ -47,22 +46,18 @@ internal sealed class AddedKVAttention : nn.Module
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], c = x.shape[1], n = x.shape[2] * x.shape[3];
-        var tokens = x.view(b, c, n).transpose(1, 2);                                          // (B, N, C)
         var text = norm_cross.forward(encoderStates.transpose(1, 2)).transpose(1, 2);           // (B, L, Ce)
-        var hidden = group_norm.forward(tokens.transpose(1, 2)).transpose(1, 2);
+        // GroupNorm over [B, C, H, W] equals it over [B, C, N]; on the channels-last input it is the token layout.
+        var hidden = group_norm.forward(x).reshape(b, c, n).transpose(1, 2);                    // (B, N, C)
         var q = ToHeads(to_q.forward(hidden));
-        var key = cat([ToHeads(add_k_proj.forward(text)), ToHeads(to_k.forward(hidden))], 1);   // text first
-        var value = cat([ToHeads(add_v_proj.forward(text)), ToHeads(to_v.forward(hidden))], 1);
-        double scale = 1 / Math.Sqrt(_headDim);
-        var scores = q.bmm(key.transpose(1, 2)) * scale;
-        if (maskBias is not null)
-        {
-            // Pad the text mask with zeros over the image tokens ([text ; image] order), one copy per head.
-            scores = scores + nn.functional.pad(maskBias.to(q.dtype), [0, n]).repeat_interleave(_heads, 0);
-        }
-        var probabilities = scores.to(ScalarType.Float32).softmax(-1).to(q.dtype);
-        var attended = probabilities.bmm(value);
-        var merged = attended.view(b, _heads, n, _headDim).permute(0, 2, 1, 3).reshape(b, n, c);
+        var key = cat([ToHeads(add_k_proj.forward(text)), ToHeads(to_k.forward(hidden))], 2);   // text first
+        var value = cat([ToHeads(add_v_proj.forward(text)), ToHeads(to_v.forward(hidden))], 2);
+        // Pad the text mask with zeros over the image tokens ([text ; image] order); it broadcasts over heads and queries.
+        var bias = maskBias is null ? null : nn.functional.pad(maskBias.to(q.dtype), [0, n]).unsqueeze(1);
+        // libtorch's fused CPU attention scales by dh^(−½), keeps the scores and the softmax in float32 for
+        // reduced dtypes (diffusers' upcast_softmax) and never materialises the [B·heads, N, L + N] score matrix.
+        var attended = nn.functional.scaled_dot_product_attention(q, key, value, bias);             // (B, heads, N, dh)
+        var merged = attended.permute(0, 2, 1, 3).reshape(b, n, c);
         var output = to_out[0].forward(merged);
         return scope.MoveToOuter(output.transpose(1, 2).reshape(x.shape) + x);
     }
@@ -70,6 +65,6 @@ internal sealed class AddedKVAttention : nn.Module
     private Tensor ToHeads(Tensor t)
     {
         long b = t.shape[0], len = t.shape[1];
-        return t.view(b, len, _heads, _headDim).permute(0, 2, 1, 3).reshape(b * _heads, len, _headDim);
+        return t.view(b, len, _heads, _headDim).permute(0, 2, 1, 3);                               // (B, heads, len, dh)
     }
 }

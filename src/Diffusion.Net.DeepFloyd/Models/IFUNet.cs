@@ -132,7 +132,8 @@ public sealed class IFUNet : nn.Module
         }
         h = conv_norm_out.forward(h);
         Record("conv_norm_out", h);
-        h = conv_out.forward(nn.functional.gelu(h));
+        // The convolutions keep the activations channels-last; callers get the ordinary contiguous layout.
+        h = conv_out.forward(nn.functional.gelu(h)).contiguous();
         Record("conv_out", h);
         return h;
     }

@@ -40,7 +40,11 @@ internal sealed class LinearLayer : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => nn.functional.linear(x, weight, bias);
 }
 
-/// <summary>A 2-D convolution (PyTorch's nn.Conv2d, names weight/bias).</summary>
+/// <summary>
+/// A 2-D convolution (PyTorch's nn.Conv2d, names weight/bias). The weight is stored channels-last (NHWC strides, the
+/// shape unchanged): oneDNN then runs its NHWC kernels without reordering the weight on every call, and its outputs
+/// come back channels-last, so the whole network stays in that layout.
+/// </summary>
 internal sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
@@ -50,7 +54,9 @@ internal sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
     /// <summary>Creates the layer (stride 1).</summary>
     public Conv2dLayer(long inChannels, long outChannels, long kernelSize, long padding, WeightAllocation allocation, bool hasBias = true) : base(nameof(Conv2dLayer))
     {
-        weight = allocation.Create(outChannels, inChannels, kernelSize, kernelSize);
+        long k = kernelSize;
+        weight = new Parameter(empty_strided([outChannels, inChannels, k, k], [inChannels * k * k, 1, k * inChannels, inChannels],
+            allocation.DType, allocation.Device), requires_grad: false);
         if (hasBias) bias = allocation.Create(outChannels);
         _padding = padding;
         RegisterComponents();
