@@ -78,13 +78,14 @@ internal static class PeerRun
     {
         if (side.Name == "pytorch")
             return Spawn(true, [PeersScript(), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
-        var who = side.Name == "ours" ? "ours" : "ort";
-        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads).Result;
-        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
+        var who = side.Name.StartsWith("ours", StringComparison.Ordinal) ? "ours" : "ort";
+        bool keepBuffers = side.Name == OursKeepingBuffers;
+        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers).Result;
+        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers).Result;
     }
 
     /// <summary>Runs one child (this executable, or Python) and parses its JSON line; also the child's whole wall time.</summary>
-    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads)
+    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false)
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo();
@@ -104,6 +105,7 @@ internal static class PeerRun
         psi.RedirectStandardError = true;
         // The same thread count for every engine's pools, and no oversubscription from OpenMP's default.
         psi.Environment["OMP_NUM_THREADS"] = Str(threads);
+        if (keepBuffers) psi.Environment[KeepBuffersVariable] = "1";
         var wall = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
