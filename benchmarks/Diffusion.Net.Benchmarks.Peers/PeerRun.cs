@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 
+using static Diffusion.Net.Benchmarks.Peers.PeerTools;
+
 namespace Diffusion.Net.Benchmarks.Peers;
 
 /// <summary>
@@ -77,7 +79,7 @@ internal static class PeerRun
     private static ChildResult RunChild(Side side, string net, string dir, int threads, int batch)
     {
         if (side.Name == "pytorch")
-            return Spawn(true, [PeersScript(), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
+            return Spawn(true, [Script("peers.py"), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
         var who = side.Name.StartsWith("ours", StringComparison.Ordinal) ? "ours" : "ort";
         bool keepBuffers = side.Name == OursKeepingBuffers;
         if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers).Result;
@@ -127,7 +129,7 @@ internal static class PeerRun
         for (int round = 0; round < rounds; round++)
             foreach (var side in sides)
                 results[side].Add(side == "pytorch"
-                    ? Spawn(true, [PeersScript(), "load-child", TimingChild.NetName(net), dir, Str(threads)], threads)
+                    ? Spawn(true, [Script("peers.py"), "load-child", TimingChild.NetName(net), dir, Str(threads)], threads)
                     : Spawn(false, ["load-child", side == "ours" ? "ours" : "ort", net, dir, Str(threads)], threads));
         double weightBytes = new FileInfo(TimingChild.WeightsPath(dir, net)).Length;
         Console.WriteLine();
@@ -220,26 +222,4 @@ internal static class PeerRun
         }
         Console.Out.Flush();
     }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
-
-    private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
-
-    private static string PeersScript()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            var candidate = Path.Combine(d.FullName, "benchmarks", "peers", "peers.py");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException("benchmarks/peers/peers.py not found above " + AppContext.BaseDirectory);
-    }
-
-    private static string Cpu() => File.Exists("/proc/cpuinfo")
-        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "unknown"
-        : "unknown";
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 
+using static Diffusion.Net.Benchmarks.Peers.PeerTools;
+
 namespace Diffusion.Net.Benchmarks.Peers;
 
 /// <summary>
@@ -78,7 +80,7 @@ internal static class TrainingRun
     }
 
     private static string Python(IEnumerable<string> args, int threads) =>
-        Start(Environment.GetEnvironmentVariable("DN_PYTHON") ?? "/usr/bin/python3", [TrainScript(), .. args], threads);
+        Start(Environment.GetEnvironmentVariable("DN_PYTHON") ?? "/usr/bin/python3", [Script("train.py"), .. args], threads);
 
     private static string Start(string file, IEnumerable<string> args, int threads)
     {
@@ -173,26 +175,4 @@ internal static class TrainingRun
     }
 
     private static double ImagesPerSecond(ChildResult r, int batch) => batch * r.Times.Length / r.Times.Sum();
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
-
-    private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
-
-    private static string TrainScript()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            var candidate = Path.Combine(d.FullName, "benchmarks", "peers", "train.py");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException("benchmarks/peers/train.py not found above " + AppContext.BaseDirectory);
-    }
-
-    private static string Cpu() => File.Exists("/proc/cpuinfo")
-        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "unknown"
-        : "unknown";
 }
