@@ -37,11 +37,12 @@ internal static class PeerRun
             }
             var (net, batch, sides) = Row(row);
             // DN_PEERS_SIDES=ours,onnxruntime leaves out a side whose numbers a longer run already has (PyTorch 1.13
-            // takes minutes per IF step); ours in float32 is the equality reference and always runs.
+            // takes minutes per IF step), and NAME:DTYPE keeps one dtype of a side (pytorch:bfloat16); ours in float32
+            // is the equality reference and always runs.
             if (Environment.GetEnvironmentVariable("DN_PEERS_SIDES") is { Length: > 0 } keep)
             {
                 var names = keep.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                sides = sides.Where(s => (s.Name == "ours" && s.DType == "float32") || names.Contains(s.Name)).ToArray();
+                sides = sides.Where(s => (s.Name == "ours" && s.DType == "float32") || names.Contains(s.Name) || names.Contains($"{s.Name}:{s.DType}")).ToArray();
             }
             foreach (int threads in threadCounts)
             {
@@ -70,8 +71,8 @@ internal static class PeerRun
         "mnist-100" or "mnist-200" => ("mnist", int.Parse(row[6..], CultureInfo.InvariantCulture),
             [new("ours", "float32", 5), new(OursKeepingBuffers, "float32", 5), new("onnxruntime", "float32", 5), new("pytorch", "float32", 5), new("ours", "bfloat16", 5), new("pytorch", "bfloat16", 5)]),
         "sample" => ("sample", 100, [new("ours", "float32", 3), new(OursKeepingBuffers, "float32", 3), new("onnxruntime", "float32", 3)]),
-        "if1" => ("if1", 2, [new("ours", "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 1), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 1)]),
-        "if2" => ("if2", 2, [new("ours", "float32", 2), new("onnxruntime", "float32", 2), new("pytorch", "float32", 1)]),
+        "if1" => ("if1", 2, [new("ours", "float32", 3), new(OursKeepingBuffers, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 1), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 1)]),
+        "if2" => ("if2", 2, [new("ours", "float32", 2), new(OursKeepingBuffers, "float32", 2), new("onnxruntime", "float32", 2), new("pytorch", "float32", 1)]),
         "t5" => ("t5", 1, [new("ours", "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 3), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 3)]),
         _ => throw new ArgumentException($"unknown row '{row}' (mnist-100, mnist-200, sample, if1, if2, t5, load, load-NET)", nameof(row)),
     };

@@ -8,9 +8,10 @@ using Diffusion.Net.Benchmarks.Peers;
 //   load-child ours|ort NET DIR THREADS                 seconds to a model ready to run, and peak RSS (one JSON line)
 //   train DIR [ROUNDS] [THREADS]                         training images/s, ours against PyTorch, equality first
 //   train-child DIR DTYPE THREADS CHECK WARMUP STEPS [BATCH]   our training child (one JSON line)
+//   conv-child nchw|nhwc THREADS BATCH CIN COUT SIZE REPS      one 3×3 convolution alone: ms and GFLOP/s
 static int Usage()
 {
-    Console.Error.WriteLine("usage: run DIR [ROUNDS] [ROWS] [THREADS] | child ours|ort NET DIR DTYPE THREADS REPS BATCH | sample-child ours|ort DIR THREADS REPS | load-child ours|ort NET DIR THREADS | train DIR [ROUNDS] [THREADS] | train-child DIR DTYPE THREADS CHECK WARMUP STEPS [BATCH]");
+    Console.Error.WriteLine("usage: run DIR [ROUNDS] [ROWS] [THREADS] | child ours|ort NET DIR DTYPE THREADS REPS BATCH | sample-child ours|ort DIR THREADS REPS | load-child ours|ort NET DIR THREADS | train DIR [ROUNDS] [THREADS] | train-child DIR DTYPE THREADS CHECK WARMUP STEPS [BATCH] | conv-child nchw|nhwc THREADS BATCH CIN COUT SIZE REPS");
     return 2;
 }
 
@@ -38,6 +39,12 @@ switch (args[0])
     case "train-child" when args.Length >= 7:
         Console.WriteLine(TrainingChild.Run(args[1..]));
         return 0;
+    case "conv-child" when args.Length == 8:
+        {
+            var n = args[2..].Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Console.WriteLine(ConvChild.Run(args[1], n[0], n[1], n[2], n[3], n[4], n[5]));
+            return 0;
+        }
     default:
         return Usage();
 }

@@ -125,6 +125,9 @@ internal static class TimingChild
         return unet;
     }
 
+    /// <summary>Set to a path prefix in an ONNX Runtime child's environment to write its per-node profile there.</summary>
+    internal const string OrtProfileVariable = "DN_PEERS_ORT_PROFILE";
+
     /// <summary>The session options of every ONNX Runtime child: CPU provider, every graph optimisation, sequential.</summary>
     internal static SessionOptions OrtOptions(int threads) => new()
     {
@@ -140,6 +143,13 @@ internal static class TimingChild
         if (dtypeName != "float32") throw new ArgumentException("ONNX Runtime's x64 CPU provider has no bfloat16 kernels for these graphs; run it in float32.", nameof(dtypeName));
         var folder = Folder(dir, net);
         using var options = OrtOptions(threads);
+        // The per-node profile (tools/ort_profile.py sums it): ONNX Runtime's own, since no external profiler sees its kernels.
+        if (Environment.GetEnvironmentVariable(OrtProfileVariable) is { Length: > 0 } prefix)
+        {
+            // The prefix first: setting EnableProfiling passes the current prefix to the native options.
+            options.ProfileOutputPathPrefix = prefix;
+            options.EnableProfiling = true;
+        }
         using var session = new InferenceSession(OnnxPath(dir, net), options);
         var inputs = RawSafetensors.Read(Path.Combine(folder, net == "mnist" ? $"inputs-{batch}.safetensors" : "inputs.safetensors"));
         var names = session.InputMetadata.Keys.ToArray();

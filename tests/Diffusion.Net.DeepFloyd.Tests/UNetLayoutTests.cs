@@ -92,4 +92,35 @@ public class UNetLayoutTests
         TensorAssert.Close(masked, io.Read("out_masked"), 0.1, because: "the mask goes to the fused attention in bfloat16");
         TensorAssert.MaxAbsDiff(masked, plain).Should().BeGreaterThan(1e-3, "the fixture's mask drops tokens, so it must change the output");
     }
+
+    [Theory]
+    [InlineData("unet_stage1_tiny")]
+    [InlineData("unet_stage2_tiny")]
+    public void InferenceInPlacePath_EqualsTheAutogradPath_BitForBit_AndLeavesTheInputsAlone(string folder)
+    {
+        using var unet = Load(folder);
+        using var io = SafetensorsFile.Open(Fixtures.Path(folder, "io.safetensors"));
+        using var scope = NewDisposeScope();
+        var sample = io.Read("sample");
+        var timestep = io.Read("timestep");
+        var text = io.Read("encoder_hidden_states");
+        var labels = io.Tensors.ContainsKey("class_labels") ? io.Read("class_labels") : null;
+        var sampleBefore = sample.clone();
+        var textBefore = text.clone();
+
+        Tensor inPlace;
+        using (no_grad()) inPlace = unet.Forward(sample, timestep, text, labels);
+        TensorAssert.BitIdentical(sample, sampleBefore, "sample");
+        TensorAssert.BitIdentical(text, textBefore, "encoder_hidden_states");
+
+        // With autograd on, every block takes the out-of-place path, and backward must still run through it.
+        var tracked = sample.clone().requires_grad_(true);
+        var withGraph = unet.Forward(tracked, timestep, text, labels);
+        TensorAssert.BitIdentical(inPlace, withGraph.detach(), "out");
+        withGraph.sum().backward();
+        var grad = tracked.grad;
+        grad.Should().NotBeNull();
+        grad!.isfinite().all().item<bool>().Should().BeTrue();
+        grad.abs().max().item<float>().Should().BeGreaterThan(0f);
+    }
 }

@@ -53,26 +53,58 @@ internal sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
     {
         // A scope per block keeps only its output alive: peak memory is one block's temporaries, not the network's.
         using var scope = NewDisposeScope();
-        var h = nn.functional.gelu(norm1.forward(input));
+        // Without autograd, each full-size intermediate is written in place or freed right after its last use: an
+        // activation above glibc's mmap threshold is a fresh mapping whose pages the kernel zeroes on every forward,
+        // so each one avoided is that cost saved (the operations and their order, hence the output, are the same).
+        bool inPlace = !is_grad_enabled();
+        var h = Gelu(norm1.forward(input), inPlace);
         var x = input;
         if (_resample == Resample.Up)
         {
             x = Upsample(x);
-            h = Upsample(h);
+            h = Replace(h, Upsample(h), inPlace);
         }
         else if (_resample == Resample.Down)
         {
             x = nn.functional.avg_pool2d(x, 2, 2);
-            h = nn.functional.avg_pool2d(h, 2, 2);
+            h = Replace(h, nn.functional.avg_pool2d(h, 2, 2), inPlace);
         }
-        h = conv1.forward(h);
+        h = Replace(h, conv1.forward(h), inPlace);
         var t = time_emb_proj.forward(_skipTimeAct ? temb : nn.functional.gelu(temb)).unsqueeze(-1).unsqueeze(-1);
         var parts = t.chunk(2, 1);
-        h = norm2.forward(h) * (1 + parts[0]) + parts[1];
-        h = conv2.forward(nn.functional.gelu(h));
+        h = Replace(h, norm2.forward(h), inPlace);
+        if (inPlace)
+        {
+            h = Own(h, h.mul_(1 + parts[0]));
+            h = Own(h, h.add_(parts[1]));
+        }
+        else h = h * (1 + parts[0]) + parts[1];
+        h = Gelu(h, inPlace);
+        h = Replace(h, conv2.forward(h), inPlace);
         if (conv_shortcut is not null) x = conv_shortcut.forward(x);
-        var output = x + h;
-        return scope.MoveToOuter(_outputScaleFactor == 1.0 ? output : output / _outputScaleFactor);
+        // x + h and h + x are the same sum in IEEE arithmetic.
+        var output = inPlace ? Own(h, h.add_(x)) : x + h;
+        if (_outputScaleFactor != 1.0) output = inPlace ? Own(output, output.div_(_outputScaleFactor)) : output / _outputScaleFactor;
+        return scope.MoveToOuter(output);
+    }
+
+    private static Tensor Gelu(Tensor x, bool inPlace) => inPlace ? Own(x, x.gelu_()) : nn.functional.gelu(x);
+
+    /// <summary>
+    /// The result of an in-place operation on <paramref name="target"/>; when it comes back as a second handle to the
+    /// same storage, the first is released so that disposing the result frees the storage.
+    /// </summary>
+    private static Tensor Own(Tensor target, Tensor result)
+    {
+        if (!ReferenceEquals(result, target)) target.Dispose();
+        return result;
+    }
+
+    /// <summary>Frees <paramref name="old"/> at once when nothing but this block can hold it (no autograd graph).</summary>
+    private static Tensor Replace(Tensor old, Tensor next, bool inPlace)
+    {
+        if (inPlace) old.Dispose();
+        return next;
     }
 
     private static Tensor Upsample(Tensor x)
