@@ -39,6 +39,20 @@ public sealed class ProgressReporterTests
     }
 
     [Fact]
+    public void Training_EpochLines_PastTheFirstHour_CountHours_InsteadOfWrappingTheMinutes()
+    {
+        var display = new PlainProgressDisplay(_log, _clock);
+        using (var training = display.Training("training cs180"))
+        {
+            training.Report(new TrainingProgress(1, 10, 938, 938, 938, 0.12237, 7.94e-3, 66, new TimeSpan(0, 23, 5), true));
+            training.Report(new TrainingProgress(3, 10, 938, 938, 2814, 0.10574, 5.01e-3, 94, new TimeSpan(1, 2, 55), true));
+        }
+
+        Lines.Should().Contain("  epoch 1/10 step 938/938  loss 0.12237  lr 7.94e-3  66 img/s  23:05  (checkpoint)")
+            .And.Contain("  epoch 3/10 step 938/938  loss 0.10574  lr 5.01e-3  94 img/s  1:02:55  (checkpoint)");
+    }
+
+    [Fact]
     public void Training_ResumedAfterAnEpoch_CountsItAsDone_NotInTheRate()
     {
         var display = new PlainProgressDisplay(_log, _clock);

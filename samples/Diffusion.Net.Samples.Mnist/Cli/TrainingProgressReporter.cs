@@ -32,9 +32,14 @@ internal sealed class TrainingProgressReporter : IProgress<TrainingProgress>, ID
         _phase.Report(done, detail);
         if (!value.EpochCompleted) return;
         _display.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  epoch {value.Epoch}/{value.Epochs} step {value.Step}/{value.StepsPerEpoch}  loss {value.Loss:0.00000}  lr {value.LearningRate:0.00e0}  {value.ImagesPerSecond:0} img/s  {value.Elapsed:mm\\:ss}  (checkpoint)"));
+            $"  epoch {value.Epoch}/{value.Epochs} step {value.Step}/{value.StepsPerEpoch}  loss {value.Loss:0.00000}  lr {value.LearningRate:0.00e0}  {value.ImagesPerSecond:0} img/s  {Clock(value.Elapsed)}  (checkpoint)"));
         if (value.Epoch == value.Epochs) _phase.Complete();
     }
+
+    /// <summary>mm:ss as the lines always had it, and h:mm:ss from the first hour on (the minutes alone wrap at 60).</summary>
+    private static string Clock(TimeSpan elapsed) => elapsed.TotalHours >= 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{(int)elapsed.TotalHours}:{elapsed:mm\\:ss}")
+        : elapsed.ToString("mm\\:ss", CultureInfo.InvariantCulture);
 
     /// <summary>Ends the phase (without a 100 % line if training stopped early).</summary>
     public void Dispose() => _phase?.Dispose();
