@@ -21,7 +21,7 @@ public sealed class NativeHeapTests
     /// with large buffers kept on the heap, which changes their memory use, not their results.
     /// </remarks>
     [Fact]
-    public void KeepLargeBuffers_MakesARepeatedLargeAllocationReuseMappedPages()
+    public void KeepLargeBuffers_ServesA40MBRequestFromTheHeapInsteadOfAFreshMapping()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -33,39 +33,34 @@ public sealed class NativeHeapTests
             "glibc is libc.so.6");
         if (!NativeHeap.IsSupported) return;
 
-        // Marshal.AllocHGlobal is malloc on Unix; the page faults are counted for this thread alone.
-        long before = FaultsOfRepeatedAllocation();
-        before.Should().BeGreaterThan(Buffer / 4096 / 2, "without the setting each 40 MB buffer is a fresh mmap whose pages fault in again");
+        // What the call guarantees on every arena: a 40 MB request, above glibc's largest dynamic mmap threshold, now
+        // comes from a heap instead of a fresh mmap. Whether the freed pages are then reused depends on what the other
+        // test threads sharing that arena allocate and free in between (and a pool thread's own arena may hand a heap
+        // back on free, the limitation NativeHeap documents), so reuse is measured where one process runs alone: the
+        // peer benchmark's ours+heap side (docs/performance.md).
         NativeHeap.KeepLargeBuffers().Should().BeTrue();
-        FaultsOfRepeatedAllocation(); // the first allocation after the call grows the heap once
-        long after = FaultsOfRepeatedAllocation();
-        after.Should().BeLessThan(before / 10, $"the freed buffer's pages stay mapped and are reused ({before} faults before, {after} after)");
+        ChunkFlags().Should().NotHaveFlag(Chunk.Mapped, "the raised threshold applies to every arena: the buffer comes from a heap");
     }
 
-    /// <summary>Minor page faults of this thread over three allocate-touch-free rounds of a 40 MB buffer.</summary>
-    private static long FaultsOfRepeatedAllocation()
+    [Flags]
+    private enum Chunk
     {
-        long start = ThreadMinorFaults();
-        for (int round = 0; round < 3; round++)
+        None = 0,
+        Mapped = 2,     // glibc's IS_MMAPPED bit in the chunk's size word
+        OtherArena = 4, // NON_MAIN_ARENA
+    }
+
+    /// <summary>The flag bits glibc keeps in the size word just before a fresh 40 MB allocation.</summary>
+    private static Chunk ChunkFlags()
+    {
+        var p = Marshal.AllocHGlobal(Buffer);
+        try
         {
-            var p = Marshal.AllocHGlobal(Buffer);
-            try
-            {
-                for (int offset = 0; offset < Buffer; offset += 4096) Marshal.WriteByte(p, offset, 1);
-            }
-            finally
-            {
-                Marshal.FreeHGlobal(p);
-            }
+            return (Chunk)(Marshal.ReadInt64(p, -8) & 0x6);
         }
-        return ThreadMinorFaults() - start;
-    }
-
-    /// <summary>Field 10 (minflt) of /proc/thread-self/stat, counted after the command name's closing parenthesis.</summary>
-    private static long ThreadMinorFaults()
-    {
-        var stat = File.ReadAllText("/proc/thread-self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
+        finally
+        {
+            Marshal.FreeHGlobal(p);
+        }
     }
 }
