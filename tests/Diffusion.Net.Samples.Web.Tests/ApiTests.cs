@@ -44,16 +44,17 @@ public sealed class ApiTests
         {
             ["DiffusionWeb:QueueLimit"] = "0",
             ["DiffusionWeb:Sampler"] = "ddim-30",
+            ["DiffusionWeb:MaxImages"] = "400",
         });
         using var http = new HttpClient { BaseAddress = host.Address };
         // Warm up first (model load, JIT), so the long run below is the one holding the slot when the probes arrive.
         (await http.PostAsJsonAsync("api/generate", new { digits = "1", perDigit = 1, steps = 2 })).StatusCode.Should().Be(HttpStatusCode.OK);
         // A long run holds the one slot; while it runs, no request may wait. Probes go out in concurrent volleys with no
-        // pause. On a loaded machine a whole volley can still reach the server only after the long run ends (its requests
-        // wait for thread-pool threads), so the long run grows until a probe meets the taken slot: 16 digits × 150 steps,
-        // then 40 × 1000, then four times that.
+        // pause. The tiny test model samples 16 digits in 150 steps in a fraction of a second, which on a loaded machine
+        // can pass within one volley's round trip, so the long run grows until a probe meets the taken slot: 16 digits ×
+        // 150 steps, then 100 × 300 (12.5 times as long), then 400 × 300 (50 times).
         HttpResponseMessage? rejected = null;
-        foreach (var (digits, perDigit, steps) in new[] { ("0", 16, 150), ("0", 40, 1000), ("0123", 10, 1000) })
+        foreach (var (digits, perDigit, steps) in new[] { ("0", 16, 150), ("0123456789", 10, 300), ("0123456789", 40, 300) })
         {
             var slow = http.PostAsJsonAsync("api/generate", new { digits, perDigit, steps, seed = 1 });
             while (!slow.IsCompleted && rejected is null)
