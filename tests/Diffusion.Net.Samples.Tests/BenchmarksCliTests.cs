@@ -25,7 +25,7 @@ public sealed class BenchmarksCliTests
 
         result.ExitCode.Should().Be(0);
         foreach (var suite in new[] { "roof", "mnist-train", "mnist-steps", "mnist-train-objectives", "mnist-memory", "mnist-samplers", "mnist-quality",
-                     "mnist-compare", "mnist-reference-io", "deepfloyd-step", "deepfloyd-load", "micro" })
+                     "mnist-compare", "mnist-reference-io", "deepfloyd-step", "deepfloyd-attention", "deepfloyd-load", "micro" })
             result.Output.Should().Contain(suite);
         result.Output.Should().NotContain("-child");
     }

@@ -58,6 +58,9 @@ internal static class BenchmarksCli
             config.AddCommand<SuiteCommand<EmptyCommandSettings>>("deepfloyd-step")
                 .WithDescription("One IF stage-I UNet step at 64×64, batch 2, IF-I-M and IF-I-L sizes, fp32 and bf16, random weights (one child process each).")
                 .WithData(Suite<EmptyCommandSettings>(environment, (_, _, d, _) => { DeepFloydBenchmarks.StepAll(d); return Task.CompletedTask; }));
+            config.AddCommand<SuiteCommand<EmptyCommandSettings>>("deepfloyd-attention")
+                .WithDescription("IF's attention core at IF-I-M's three attention sizes: fused SDPA against bmm → softmax → bmm, whole and in chunks (3 rounds).")
+                .WithData(Suite<EmptyCommandSettings>(environment, (_, _, _, _) => { AttentionBenchmarks.Forms(3); return Task.CompletedTask; }));
             config.AddCommand<SuiteCommand<EmptyCommandSettings>>("deepfloyd-load")
                 .WithDescription("Peak memory of loading IF-I-M fp16 safetensors into bf16 and fp32 (one child process each).")
                 .WithData(Suite<EmptyCommandSettings>(environment, (_, _, d, _) => { DeepFloydBenchmarks.LoadAll(d); return Task.CompletedTask; }));
