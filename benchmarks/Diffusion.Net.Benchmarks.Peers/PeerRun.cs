@@ -20,6 +20,12 @@ internal static class PeerRun
     /// <summary>Set to 1 in a child's environment to make it call <see cref="Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers"/>.</summary>
     internal const string KeepBuffersVariable = "DN_PEERS_KEEP_LARGE_BUFFERS";
 
+    /// <summary>Our MNIST child with <see cref="Diffusion.Net.Mnist.Models.UNetBackbone.InferenceChunk"/> off: the whole batch in one pass.</summary>
+    internal const string OursWholeBatch = "ours+whole";
+
+    /// <summary>Set to 1 in a child's environment to make its MNIST UNet run the whole batch in one pass.</summary>
+    internal const string WholeBatchVariable = "DN_PEERS_WHOLE_BATCH";
+
     /// <summary>Largest |a − b| over max |b| that still counts as the same output.</summary>
     private static double Tolerance(string dtype) => dtype == "float32" ? 1e-3 : 5e-2;
 
@@ -69,8 +75,8 @@ internal static class PeerRun
     private static (string Net, int Batch, Side[] Sides) Row(string row) => row switch
     {
         "mnist-100" or "mnist-200" => ("mnist", int.Parse(row[6..], CultureInfo.InvariantCulture),
-            [new("ours", "float32", 5), new(OursKeepingBuffers, "float32", 5), new("onnxruntime", "float32", 5), new("pytorch", "float32", 5), new("ours", "bfloat16", 5), new("pytorch", "bfloat16", 5)]),
-        "sample" => ("sample", 100, [new("ours", "float32", 3), new(OursKeepingBuffers, "float32", 3), new("onnxruntime", "float32", 3)]),
+            [new("ours", "float32", 5), new(OursWholeBatch, "float32", 5), new(OursKeepingBuffers, "float32", 5), new("onnxruntime", "float32", 5), new("pytorch", "float32", 5), new("ours", "bfloat16", 5), new("pytorch", "bfloat16", 5)]),
+        "sample" => ("sample", 100, [new("ours", "float32", 3), new(OursWholeBatch, "float32", 3), new(OursKeepingBuffers, "float32", 3), new("onnxruntime", "float32", 3)]),
         "if1" => ("if1", 2, [new("ours", "float32", 3), new(OursKeepingBuffers, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 1), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 1)]),
         "if2" => ("if2", 2, [new("ours", "float32", 2), new(OursKeepingBuffers, "float32", 2), new("onnxruntime", "float32", 2), new("pytorch", "float32", 1)]),
         "t5" => ("t5", 1, [new("ours", "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 3), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 3)]),
@@ -82,13 +88,13 @@ internal static class PeerRun
         if (side.Name == "pytorch")
             return Spawn(true, [Script("peers.py"), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
         var who = side.Name.StartsWith("ours", StringComparison.Ordinal) ? "ours" : "ort";
-        bool keepBuffers = side.Name == OursKeepingBuffers;
-        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers).Result;
-        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers).Result;
+        bool keepBuffers = side.Name == OursKeepingBuffers, wholeBatch = side.Name == OursWholeBatch;
+        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, wholeBatch).Result;
+        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, wholeBatch).Result;
     }
 
     /// <summary>Runs one child (this executable, or Python) and parses its JSON line; also the child's whole wall time.</summary>
-    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false)
+    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, bool wholeBatch = false)
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo();
@@ -109,6 +115,7 @@ internal static class PeerRun
         // The same thread count for every engine's pools, and no oversubscription from OpenMP's default.
         psi.Environment["OMP_NUM_THREADS"] = Str(threads);
         if (keepBuffers) psi.Environment[KeepBuffersVariable] = "1";
+        if (wholeBatch) psi.Environment[WholeBatchVariable] = "1";
         var wall = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
@@ -180,9 +187,12 @@ internal static class PeerRun
         return string.Join("\n", lines);
     }
 
+    /// <summary>The whole-batch child's output name: its own file, since chunks may round differently from the whole batch.</summary>
+    internal const string WholeBatchOutput = "ours-whole";
+
     private static string OutFile(string dir, string net, string side, string dtype, int batch)
     {
-        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers => "ours", _ => side };
+        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers => "ours", OursWholeBatch => WholeBatchOutput, _ => side };
         if (net == "sample") return Path.Combine(dir, "mnist", $"out-sample-{who}.safetensors");
         return TimingChild.OutPath(dir, net, who, dtype, batch);
     }

@@ -26,6 +26,8 @@ internal static class SamplingChild
         using var unet = new ClassConditionalUNet(hidden: d);
         ModuleWeights.Load(unet, Path.Combine(folder, "model.safetensors"));
         unet.eval();
+        bool wholeBatch = Environment.GetEnvironmentVariable(PeerRun.WholeBatchVariable) == "1";
+        if (wholeBatch) unet.InferenceChunk = int.MaxValue;
         var digits = MnistSampling.EachDigit(10);
         var sampler = MnistSampler.DpmSolverPlusPlus(10);
         InferenceSession? session = null;
@@ -59,7 +61,7 @@ internal static class SamplingChild
                 last?.Dispose();
                 last = result;
             }
-            SafetensorsWriter.Save(Path.Combine(folder, $"out-sample-{side}.safetensors"), new Dictionary<string, Tensor> { ["out"] = last! });
+            SafetensorsWriter.Save(Path.Combine(folder, $"out-sample-{(side == "ours" && wholeBatch ? PeerRun.WholeBatchOutput : side)}.safetensors"), new Dictionary<string, Tensor> { ["out"] = last! });
             last!.Dispose();
             return ChildResult.FromTimes(side == "ours" ? "ours" : "onnxruntime", times).ToJson();
         }

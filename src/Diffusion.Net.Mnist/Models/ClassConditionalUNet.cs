@@ -70,14 +70,7 @@ public sealed class ClassConditionalUNet : UNetBackbone, IDiffusionModel
         var c2 = fc2_c.forward(oneHot).unsqueeze(-1).unsqueeze(-1);
         var t1 = fc1_t.forward(time).unsqueeze(-1).unsqueeze(-1);
         var t2 = fc2_t.forward(time).unsqueeze(-1).unsqueeze(-1);
-        return Body(x, u => Affine(c1, u, t1), u => Affine(c2, u, t2));
-    }
-
-    /// <summary>c·u + t, with the product disposed at once (it is the size of an activation).</summary>
-    private static Tensor Affine(Tensor scale, Tensor u, Tensor shift)
-    {
-        using var scaled = scale * u;
-        return scaled + shift;
+        return Body(x, new Modulation(c1, t1), new Modulation(c2, t2));
     }
 
     /// <summary>

@@ -49,7 +49,7 @@ public sealed class TimeConditionalUNet : UNetBackbone, IDiffusionModel
         var time = TimeInput(t, x);
         var t1 = fc1_t.forward(time).unsqueeze(-1).unsqueeze(-1);
         var t2 = fc2_t.forward(time).unsqueeze(-1).unsqueeze(-1);
-        return Body(x, u => u + t1, u => u + t2);
+        return Body(x, new Modulation(null, t1), new Modulation(null, t2));
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="condition"/> is <see cref="Condition.None"/>: the network takes no condition.</summary>

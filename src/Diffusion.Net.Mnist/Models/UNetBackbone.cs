@@ -82,10 +82,100 @@ public abstract class UNetBackbone : Module<Tensor, Tensor>, IComputeSettings
         return network(sample.to(dtype)).to(sample.dtype);
     }
 
-    /// <summary>The body's forward pass with optional modulation of "unflatten" and "up1".</summary>
+    /// <summary>
+    /// Images per pass when no gradient is recorded, or 0 (the default) for automatic: on CPU as many as keep the
+    /// largest activation, the last skip concatenation (2D × 28 × 28 values per image), within 16 MiB (at most 41
+    /// images at D = 64 in float32, 83 in bfloat16; the batch then runs in equal passes); on other devices the whole
+    /// batch. A recorded gradient or train mode always runs the whole batch: train-mode BatchNorm normalises by the
+    /// statistics of the batch it is given.
+    /// </summary>
+    /// <remarks>
+    /// Why chunks pay on CPU: glibc serves every buffer above 32 MiB with a fresh mmap whose pages the kernel zeroes on
+    /// each forward, and a 200-image batch at D = 64 makes 40–80 MB activations; chunks stay in the reused heap and in
+    /// cache (docs/performance.md, row 4). Each image's output is the same computation either way; oneDNN may pick
+    /// other kernel blockings for another batch size, so outputs can differ from a whole-batch pass by float rounding.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative value.</exception>
+    public int InferenceChunk
+    {
+        get => _inferenceChunk;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(InferenceChunk));
+            _inferenceChunk = value;
+        }
+    }
+
+    private int _inferenceChunk;
+
+    /// <summary>The automatic chunk's budget for the largest activation of one pass.</summary>
+    private const long ChunkBudgetBytes = 16L << 20;
+
+    /// <summary>Images per pass for this input: the whole batch with a gradient, in train mode, off CPU, or when it fits.</summary>
+    internal long ChunkFor(Tensor x)
+    {
+        long batch = x.shape[0];
+        if (is_grad_enabled() || training) return batch;
+        long chunk = InferenceChunk;
+        if (chunk == 0)
+        {
+            if (x.device_type != TorchSharp.DeviceType.CPU) return batch;
+            long perImage = 2 * Hidden * 28 * 28 * x.ElementSize;
+            chunk = Math.Max(1, ChunkBudgetBytes / perImage);
+        }
+        if (chunk >= batch) return batch;
+        // Equal passes rather than full ones and a small remainder: 200 images at 41 run as 5 × 40, not 4 × 41 + 36.
+        long passes = (batch + chunk - 1) / chunk;
+        return (batch + passes - 1) / passes;
+    }
+
+    /// <summary>
+    /// The body with the networks' conditioning at "unflatten" and "up1", in row chunks when no gradient is recorded
+    /// (<see cref="InferenceChunk"/>).
+    /// </summary>
+    private protected Tensor Body(Tensor x, Modulation? atUnflatten, Modulation? atUp1)
+    {
+        CheckInput(x);
+        long batch = x.shape[0], chunk = ChunkFor(x);
+        if (chunk >= batch) return Pass(x, Hook(atUnflatten), Hook(atUp1));
+        var parts = new List<Tensor>();
+        try
+        {
+            for (long start = 0; start < batch; start += chunk)
+            {
+                long length = Math.Min(chunk, batch - start);
+                using var rows = x.narrow(0, start, length);
+                var first = atUnflatten?.Rows(start, length);
+                var second = atUp1?.Rows(start, length);
+                try
+                {
+                    parts.Add(Pass(rows, Hook(first), Hook(second)));
+                }
+                finally
+                {
+                    first?.DisposeViews();
+                    second?.DisposeViews();
+                }
+            }
+            return cat(parts, 0);
+        }
+        finally
+        {
+            foreach (var part in parts) part.Dispose();
+        }
+    }
+
+    private static Func<Tensor, Tensor>? Hook(Modulation? modulation) => modulation is { } m ? m.Apply : null;
+
+    /// <summary>The body's forward pass over the whole batch, with optional modulation of "unflatten" and "up1".</summary>
     protected Tensor Body(Tensor x, Func<Tensor, Tensor>? atUnflatten, Func<Tensor, Tensor>? atUp1)
     {
         CheckInput(x);
+        return Pass(x, atUnflatten, atUp1);
+    }
+
+    private Tensor Pass(Tensor x, Func<Tensor, Tensor>? atUnflatten, Func<Tensor, Tensor>? atUp1)
+    {
         // Each activation is disposed after its last use (autograd keeps what backward needs): at batch 100 this
         // holds a few buffers at a time instead of every intermediate of the pass. A skip concatenation copies both of
         // its inputs, so they go as soon as it is made, before the block that reads it allocates.

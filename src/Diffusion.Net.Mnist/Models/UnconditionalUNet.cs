@@ -15,5 +15,5 @@ public sealed class UnconditionalUNet : UNetBackbone
         => RegisterComponents();
 
     /// <summary>D_θ(x): [N, C, 28, 28] → [N, C, 28, 28].</summary>
-    public override Tensor forward(Tensor x) => Body(x, null, null);
+    public override Tensor forward(Tensor x) => Body(x, (Modulation?)null, null);
 }
