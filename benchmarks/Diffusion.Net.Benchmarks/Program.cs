@@ -4,7 +4,7 @@
 //   dotnet run -c Release --project benchmarks/Diffusion.Net.Benchmarks -- --help            every suite
 //   dotnet run -c Release --project benchmarks/Diffusion.Net.Benchmarks -- <suite> --help    its arguments
 //
-// Suites (Commands/BenchmarksCli.cs): roof (default), mnist-train, mnist-steps, mnist-train-objectives, mnist-memory,
+// Suites (Commands/BenchmarksCli.cs): roof (default), linear-kernels, mnist-train, mnist-steps, mnist-train-objectives, mnist-memory,
 // mnist-samplers, mnist-quality, mnist-compare, mnist-reference-io, deepfloyd-step, deepfloyd-attention, deepfloyd-load, micro.
 using Diffusion.Net.Benchmarks.Commands;
 using Diffusion.Net.Samples.Cli;

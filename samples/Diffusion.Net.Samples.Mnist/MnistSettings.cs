@@ -19,7 +19,7 @@ internal sealed class MnistSettings : CommandSettings
     public string? Output { get; init; }
 
     [CommandOption("--preset <NAME>")]
-    [Description("quick (default: D=32, bf16, 3 epochs for ddpm and 2 for flow; minutes on a CPU) or cs180 (the course's hyper-parameters; hours).")]
+    [Description("quick (default: D=32, bf16 where the CPU has it natively and fp32 elsewhere, 3 epochs for ddpm and 2 for flow; minutes on a CPU) or cs180 (the course's hyper-parameters; hours).")]
     public string? Preset { get; init; }
 
     [CommandOption("--objective <NAME>")]

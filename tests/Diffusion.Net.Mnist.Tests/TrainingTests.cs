@@ -1,3 +1,4 @@
+using Diffusion.Net.Hosting;
 using Diffusion.Net.IO;
 using Diffusion.Net.Mnist.Data;
 using Diffusion.Net.Mnist.Models;
@@ -60,6 +61,16 @@ public sealed class TrainingTests : IDisposable
         }
         resumedResult.History.Points.Should().Equal(straightResult.History.Points);
         straightResult.History.Points.Should().HaveCount(15);
+    }
+
+    /// <summary>Emulated bfloat16 trains 8–10× slower than float32, so the quick presets use it only where the CPU has it.</summary>
+    [Fact]
+    public void QuickPresets_TrainInBFloat16_OnlyWhereTheCpuComputesItNatively()
+    {
+        var expected = CpuFeatures.HasNativeBFloat16 ? TrainingPrecision.BFloat16 : TrainingPrecision.Float32;
+        foreach (var recipe in MnistRecipes.All.Values.Where(r => r.Name.StartsWith("quick", StringComparison.Ordinal)))
+            recipe.Training.Precision.Should().Be(expected, recipe.Name);
+        MnistRecipes.ClassConditioned.Training.Precision.Should().Be(TrainingPrecision.Float32, "the course's presets stay float32");
     }
 
     [Fact]

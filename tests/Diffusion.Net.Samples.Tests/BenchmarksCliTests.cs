@@ -24,7 +24,7 @@ public sealed class BenchmarksCliTests
         var result = await Parse("--help");
 
         result.ExitCode.Should().Be(0);
-        foreach (var suite in new[] { "roof", "mnist-train", "mnist-steps", "mnist-train-objectives", "mnist-memory", "mnist-samplers", "mnist-quality",
+        foreach (var suite in new[] { "roof", "linear-kernels", "mnist-train", "mnist-steps", "mnist-train-objectives", "mnist-memory", "mnist-samplers", "mnist-quality",
                      "mnist-compare", "mnist-reference-io", "deepfloyd-step", "deepfloyd-attention", "deepfloyd-load", "micro" })
             result.Output.Should().Contain(suite);
         result.Output.Should().NotContain("-child");

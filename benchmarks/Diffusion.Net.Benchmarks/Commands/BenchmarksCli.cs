@@ -29,6 +29,9 @@ internal static class BenchmarksCli
             config.AddCommand<SuiteCommand<EmptyCommandSettings>>("roof")
                 .WithDescription("fp32 and bf16 GEMM throughput (2048² matmul), the roof for the others (the default).")
                 .WithData(Suite<EmptyCommandSettings>(environment, (_, _, _, _) => { Harness.Roof(); return Task.CompletedTask; }));
+            config.AddCommand<SuiteCommand<EmptyCommandSettings>>("linear-kernels")
+                .WithDescription("T5's float32 linear layers (77 tokens) through libtorch and through MKL's packed-weight API, against the CPU's FMA peak (5 rounds).")
+                .WithData(Suite<EmptyCommandSettings>(environment, (_, _, _, _) => { LinearKernelBenchmarks.Run(5); return Task.CompletedTask; }));
             config.AddCommand<SuiteCommand<EmptyCommandSettings>>("mnist-train")
                 .WithDescription("CS180 class-conditioned UNet (D = 64, batch 128) training throughput, fp32 and bf16, NCHW and NHWC, against the roof and the analytic FLOPs.")
                 .WithData(Suite<EmptyCommandSettings>(environment, (_, _, d, ct) => MnistBenchmarks.TrainingThroughputAsync(d, ct)));

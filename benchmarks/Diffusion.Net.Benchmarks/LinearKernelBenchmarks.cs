@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Diffusion.Net.Benchmarks;
+
+/// <summary>
+/// T5's float32 linear layers (77 tokens at T5-XXL's width) through libtorch (MKL <c>sgemm</c>, which packs the weight on
+/// every call) and through MKL's packed-weight API (<c>cblas_sgemm_pack</c> once, then <c>cblas_sgemm_compute</c>, as
+/// exported by <c>libtorch_cpu.so</c>), against this CPU's fused multiply-add peak as the .NET JIT reaches it. For
+/// <c>MKL_CBWR</c> and other MKL settings, set the variable on the command line.
+/// </summary>
+internal static unsafe class LinearKernelBenchmarks
+{
+    private const int RowMajor = 101, NoTrans = 111, Trans = 112, Packed = 151, BMatrix = 162;
+
+    public static void Run(int rounds)
+    {
+        set_grad_enabled(false);
+        Console.WriteLine($"Machine: {Harness.Machine()}; MKL_CBWR={Environment.GetEnvironmentVariable("MKL_CBWR") ?? "(unset)"}");
+        Console.WriteLine($"FMA peak (Vector256, 12 chains per thread): {FmaPeak(get_num_threads()):F1} GFLOP/s");
+        Console.WriteLine();
+        Console.WriteLine("| M × N × K | libtorch linear ms (GFLOP/s) | MKL packed weight ms (GFLOP/s) | max rel. Δ |");
+        Console.WriteLine("|---|---|---|---|");
+        var gen = new Generator(1);
+        foreach (var (m, n, k) in new[] { (77, 4096, 4096), (77, 10240, 4096), (77, 4096, 10240) })
+        {
+            using var scope = NewDisposeScope();
+            var x = randn([m, k], generator: gen);
+            var w = randn([n, k], generator: gen) * 0.02f;
+            nuint size = NativeMethods.cblas_sgemm_pack_get_size(BMatrix, m, n, k);
+            var packed = empty([(long)(size / sizeof(float)) + 16], ScalarType.Float32);
+            var y = empty([m, n]);
+            NativeMethods.cblas_sgemm_pack(RowMajor, BMatrix, Trans, m, n, k, 1f, Data(w), k, Data(packed));
+            void Compute() => NativeMethods.cblas_sgemm_compute(RowMajor, NoTrans, Packed, m, n, k, Data(x), k, Data(packed), k, 0f, Data(y), n);
+            Compute();
+            var reference = nn.functional.linear(x, w);
+            double diff = (y - reference).abs().max().item<float>() / reference.abs().max().item<float>();
+            var linear = new List<double>();
+            var packedTimes = new List<double>();
+            for (int r = 0; r < rounds; r++)
+            {
+                linear.Add(Time(() => { using var o = nn.functional.linear(x, w); }));
+                packedTimes.Add(Time(Compute));
+            }
+            double gflop = 2.0 * m * n * k / 1e9;
+            double a = Median(linear), b = Median(packedTimes);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {m} × {n} × {k} | {a * 1e3:F1} ({gflop / a:F0}) | {b * 1e3:F1} ({gflop / b:F0}) | {diff:E1} |"));
+        }
+    }
+
+    private static float* Data(Tensor t)
+    {
+        fixed (byte* p = t.bytes) return (float*)p;
+    }
+
+    private static double Time(Action body)
+    {
+        body();
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < 5; i++) body();
+        return sw.Elapsed.TotalSeconds / 5;
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.Order().ToList();
+        return s[s.Count / 2];
+    }
+
+    private static double FmaPeak(int threads)
+    {
+        if (!Fma.IsSupported) return double.NaN;
+        const long Iterations = 100_000_000;
+        Chains(1000);
+        double best = 0;
+        for (int r = 0; r < 3; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => Chains(Iterations));
+            best = Math.Max(best, threads * Iterations * 12 * 16 / sw.Elapsed.TotalSeconds / 1e9);
+        }
+        return best;
+    }
+
+    private static float Chains(long iterations)
+    {
+        var c0 = Vector256.Create(1f); var c1 = c0; var c2 = c0; var c3 = c0; var c4 = c0; var c5 = c0;
+        var c6 = c0; var c7 = c0; var c8 = c0; var c9 = c0; var c10 = c0; var c11 = c0;
+        var b = Vector256.Create(0.999999f);
+        var d = Vector256.Create(1e-7f);
+        for (long i = 0; i < iterations; i++)
+        {
+            c0 = Fma.MultiplyAdd(c0, b, d); c1 = Fma.MultiplyAdd(c1, b, d); c2 = Fma.MultiplyAdd(c2, b, d);
+            c3 = Fma.MultiplyAdd(c3, b, d); c4 = Fma.MultiplyAdd(c4, b, d); c5 = Fma.MultiplyAdd(c5, b, d);
+            c6 = Fma.MultiplyAdd(c6, b, d); c7 = Fma.MultiplyAdd(c7, b, d); c8 = Fma.MultiplyAdd(c8, b, d);
+            c9 = Fma.MultiplyAdd(c9, b, d); c10 = Fma.MultiplyAdd(c10, b, d); c11 = Fma.MultiplyAdd(c11, b, d);
+        }
+        return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).GetElement(0);
+    }
+
+    private static class NativeMethods
+    {
+        private const string Lib = "libtorch_cpu";
+
+        [DllImport(Lib)]
+        public static extern nuint cblas_sgemm_pack_get_size(int identifier, int m, int n, int k);
+
+        [DllImport(Lib)]
+        public static extern void cblas_sgemm_pack(int layout, int identifier, int trans, int m, int n, int k, float alpha, float* src, int ld, float* dest);
+
+        [DllImport(Lib)]
+        public static extern void cblas_sgemm_compute(int layout, int transa, int transb, int m, int n, int k, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
+    }
+}
