@@ -16,10 +16,8 @@ public static class CpuFeatures
 
     private static bool DetectBFloat16()
     {
-        // Avx512F.IsSupported also checks that the OS saves the ZMM state; leaf 7 sub-leaf 1, EAX bit 5 is AVX512_BF16.
-        if (!X86Base.IsSupported || !Avx512F.IsSupported) return false;
-        var (maxLeaf, _, _, _) = X86Base.CpuId(0, 0);
-        if (maxLeaf < 7) return false;
+        // Avx512F.IsSupported also checks that the OS saves the ZMM state (and implies CPUID leaf 7); leaf 7 sub-leaf 1, EAX bit 5 is AVX512_BF16.
+        if (!Avx512F.IsSupported) return false;
         var (eax, _, _, _) = X86Base.CpuId(7, 1);
         return (eax & (1 << 5)) != 0;
     }
