@@ -48,10 +48,7 @@ public sealed class ModelPreparation(IOptions<WebSampleOptions> options, ModelSt
             status.Set(new("training", $"Training the {recipe.Name} preset (D = {recipe.Hidden}, {recipe.Training.Epochs} epochs)…", 0, 0, recipe.Training.Epochs, null));
             logger.LogInformation("No model at {Path}: training {Recipe}", path, recipe.Name);
             using var model = MnistTraining.CreateModel(recipe);
-            var progress = new Progress<TrainingProgress>(p => status.Set(new("training",
-                string.Create(CultureInfo.InvariantCulture, $"Training the {recipe.Name} preset: epoch {p.Epoch}/{p.Epochs}, loss {p.Loss:0.0000}"),
-                100.0 * ((p.Epoch - 1) * (double)p.StepsPerEpoch + p.Step) / Math.Max(1, p.Epochs * (double)p.StepsPerEpoch), p.Epoch, p.Epochs, p.Loss)));
-            await MnistTraining.CreateTrainer(recipe, model).TrainAsync(train, progress, stoppingToken);
+            await MnistTraining.CreateTrainer(recipe, model).TrainAsync(train, new TrainingStatus(status, recipe.Name), stoppingToken);
             var written = Path.Combine(recipe.Training.CheckpointDirectory!, DiffusionTrainer.ModelFileName);
             if (!string.Equals(written, path, StringComparison.Ordinal)) File.Copy(written, path, overwrite: true);
             status.Set(new("ready", $"Trained and saved to {path}", 100, recipe.Training.Epochs, recipe.Training.Epochs, null));
@@ -65,5 +62,16 @@ public sealed class ModelPreparation(IOptions<WebSampleOptions> options, ModelSt
             logger.LogError(e, "Training on start failed");
             status.Set(new("failed", $"Training failed: {e.Message}", 0, null, null, null));
         }
+    }
+
+    /// <summary>
+    /// Sets the status on the training thread as each report arrives. <see cref="Progress{T}"/> would post the reports
+    /// to the thread pool instead, where a late one can land after "ready" and turn the status back to "training".
+    /// </summary>
+    private sealed class TrainingStatus(ModelStatus status, string recipe) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p) => status.Set(new("training",
+            string.Create(CultureInfo.InvariantCulture, $"Training the {recipe} preset: epoch {p.Epoch}/{p.Epochs}, loss {p.Loss:0.0000}"),
+            100.0 * ((p.Epoch - 1) * (double)p.StepsPerEpoch + p.Step) / Math.Max(1, p.Epochs * (double)p.StepsPerEpoch), p.Epoch, p.Epochs, p.Loss));
     }
 }

@@ -43,13 +43,15 @@ public sealed class PartATests(QuickModelFixture fixture, ITestOutputHelper outp
 
     /// <remarks>
     /// The floor is the quick model's own: the preset trains in bfloat16 only on CPUs that compute it natively
-    /// (<see cref="MnistRecipes.QuickPrecision"/>), and the float32-trained model reads as both digits less often.
+    /// (<see cref="MnistRecipes.QuickPrecision"/>), and the float32-trained model reads as both digits less often. The
+    /// bfloat16 model differs by CPU as well (oneDNN accumulates in another order on each), so its floor sits below
+    /// the lowest rate measured across the machines CI runs on.
     /// </remarks>
     [Fact]
     public void RotationAnagram_ReadsAs6UprightAnd9Rotated()
     {
         var (floor, because) = MnistRecipes.QuickPrecision == TrainingPrecision.BFloat16
-            ? (0.85, "measured 99% at 100 samples on the bfloat16-trained quick model")
+            ? (0.6, "measured 99% at 100 samples on the bfloat16-trained quick model on an Intel Xeon, 78% at 50 on an AMD EPYC (Zen 5)")
             : (0.35, "measured 54% at 100 samples on the float32-trained quick model (AVX2-only AMD EPYC)");
         Measure.MeasureAnagram(6, 9, View.Rotate180, Count, seed: 4).Should().BeGreaterThanOrEqualTo(floor, because);
     }

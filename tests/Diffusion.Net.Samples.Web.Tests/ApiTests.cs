@@ -104,6 +104,13 @@ public sealed class ApiTests
         while (DateTime.UtcNow < deadline);
         status.GetProperty("state").GetString().Should().Be("ready", status.GetProperty("message").GetString());
         states.Should().Contain("training");
+        // Once ready, no late training report may turn the status back.
+        for (int i = 0; i < 10; i++)
+        {
+            await Task.Delay(100);
+            var later = await http.GetFromJsonAsync<JsonElement>("api/status");
+            later.GetProperty("state").GetString().Should().Be("ready", later.GetProperty("message").GetString());
+        }
         File.Exists(Path.Combine(host.Folder, "model.safetensors")).Should().BeTrue();
         var response = await http.PostAsJsonAsync("api/generate", new { digits = "7", perDigit = 2 });
         response.StatusCode.Should().Be(HttpStatusCode.OK);
