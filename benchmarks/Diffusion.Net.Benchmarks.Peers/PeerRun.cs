@@ -26,6 +26,31 @@ internal static class PeerRun
     /// <summary>Set to 1 in a child's environment to make its MNIST UNet run the whole batch in one pass.</summary>
     internal const string WholeBatchVariable = "DN_PEERS_WHOLE_BATCH";
 
+    /// <summary>Our child with <see cref="Diffusion.Net.Hosting.MklDispatch.IgnoreCpuVendor"/> called first (the app's opt-in).</summary>
+    internal const string OursMklAnyVendor = "ours+mkl";
+
+    /// <summary>Set to 1 in a child's environment to make it call <see cref="Diffusion.Net.Hosting.MklDispatch.IgnoreCpuVendor"/> before anything else.</summary>
+    internal const string MklVariable = "DN_PEERS_MKL_IGNORE_VENDOR";
+
+    /// <summary>Both opt-ins of an app on a non-Intel CPU: <see cref="OursKeepingBuffers"/> and <see cref="OursMklAnyVendor"/>.</summary>
+    internal const string OursHeapAndMkl = "ours+heap+mkl";
+
+    /// <summary>Its output's name: its own file, since MKL's other kernels round differently.</summary>
+    internal const string MklOutput = "ours-mkl";
+
+    /// <summary>Whether this child was asked for <see cref="OursMklAnyVendor"/>.</summary>
+    internal static bool MklOptedIn => Environment.GetEnvironmentVariable(MklVariable) == "1";
+
+    /// <summary>In a child of <see cref="OursMklAnyVendor"/>: the opt-in, before any libtorch work; a child that cannot apply it fails.</summary>
+    internal static void ApplyMklOptIn()
+    {
+        if (!MklOptedIn) return;
+        var outcome = Diffusion.Net.Hosting.MklDispatch.IgnoreCpuVendor();
+        Console.Error.WriteLine($"MklDispatch.IgnoreCpuVendor(): {outcome}");
+        if (outcome is not (Diffusion.Net.Hosting.MklDispatchOutcome.Applied or Diffusion.Net.Hosting.MklDispatchOutcome.IntelCpu))
+            throw new InvalidOperationException($"{OursMklAnyVendor}: MklDispatch.IgnoreCpuVendor() gave {outcome}");
+    }
+
     /// <summary>Largest |a − b| over max |b| that still counts as the same output.</summary>
     private static double Tolerance(string dtype) => dtype == "float32" ? 1e-3 : 5e-2;
 
@@ -75,11 +100,11 @@ internal static class PeerRun
     private static (string Net, int Batch, Side[] Sides) Row(string row) => row switch
     {
         "mnist-100" or "mnist-200" => ("mnist", int.Parse(row[6..], CultureInfo.InvariantCulture),
-            [new("ours", "float32", 5), new(OursWholeBatch, "float32", 5), new(OursKeepingBuffers, "float32", 5), new("onnxruntime", "float32", 5), new("pytorch", "float32", 5), new("ours", "bfloat16", 5), new("pytorch", "bfloat16", 5)]),
-        "sample" => ("sample", 100, [new("ours", "float32", 3), new(OursWholeBatch, "float32", 3), new(OursKeepingBuffers, "float32", 3), new("onnxruntime", "float32", 3)]),
-        "if1" => ("if1", 2, [new("ours", "float32", 3), new(OursKeepingBuffers, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 1), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 1)]),
-        "if2" => ("if2", 2, [new("ours", "float32", 2), new(OursKeepingBuffers, "float32", 2), new("onnxruntime", "float32", 2), new("pytorch", "float32", 1)]),
-        "t5" => ("t5", 1, [new("ours", "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 3), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 3)]),
+            [new("ours", "float32", 5), new(OursWholeBatch, "float32", 5), new(OursKeepingBuffers, "float32", 5), new(OursMklAnyVendor, "float32", 5), new(OursHeapAndMkl, "float32", 5), new("onnxruntime", "float32", 5), new("pytorch", "float32", 5), new("ours", "bfloat16", 5), new("pytorch", "bfloat16", 5)]),
+        "sample" => ("sample", 100, [new("ours", "float32", 3), new(OursWholeBatch, "float32", 3), new(OursKeepingBuffers, "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new("onnxruntime", "float32", 3)]),
+        "if1" => ("if1", 2, [new("ours", "float32", 3), new(OursKeepingBuffers, "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 1), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 1)]),
+        "if2" => ("if2", 2, [new("ours", "float32", 2), new(OursKeepingBuffers, "float32", 2), new(OursMklAnyVendor, "float32", 2), new(OursHeapAndMkl, "float32", 2), new("onnxruntime", "float32", 2), new("pytorch", "float32", 1)]),
+        "t5" => ("t5", 1, [new("ours", "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 3), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 3)]),
         _ => throw new ArgumentException($"unknown row '{row}' (mnist-100, mnist-200, sample, if1, if2, t5, load, load-NET)", nameof(row)),
     };
 
@@ -88,13 +113,13 @@ internal static class PeerRun
         if (side.Name == "pytorch")
             return Spawn(true, [Script("peers.py"), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
         var who = side.Name.StartsWith("ours", StringComparison.Ordinal) ? "ours" : "ort";
-        bool keepBuffers = side.Name == OursKeepingBuffers, wholeBatch = side.Name == OursWholeBatch;
-        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, wholeBatch).Result;
-        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, wholeBatch).Result;
+        bool keepBuffers = side.Name is OursKeepingBuffers or OursHeapAndMkl, wholeBatch = side.Name == OursWholeBatch, mkl = side.Name is OursMklAnyVendor or OursHeapAndMkl;
+        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, wholeBatch, mkl).Result;
+        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, wholeBatch, mkl).Result;
     }
 
     /// <summary>Runs one child (this executable, or Python) and parses its JSON line; also the child's whole wall time.</summary>
-    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, bool wholeBatch = false)
+    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, bool wholeBatch = false, bool mkl = false)
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo();
@@ -116,6 +141,7 @@ internal static class PeerRun
         psi.Environment["OMP_NUM_THREADS"] = Str(threads);
         if (keepBuffers) psi.Environment[KeepBuffersVariable] = "1";
         if (wholeBatch) psi.Environment[WholeBatchVariable] = "1";
+        if (mkl) psi.Environment[MklVariable] = "1";
         var wall = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
@@ -192,7 +218,7 @@ internal static class PeerRun
 
     private static string OutFile(string dir, string net, string side, string dtype, int batch)
     {
-        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers => "ours", OursWholeBatch => WholeBatchOutput, _ => side };
+        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers => "ours", OursWholeBatch => WholeBatchOutput, OursMklAnyVendor or OursHeapAndMkl => MklOutput, _ => side };
         if (net == "sample") return Path.Combine(dir, "mnist", $"out-sample-{who}.safetensors");
         return TimingChild.OutPath(dir, net, who, dtype, batch);
     }

@@ -18,6 +18,7 @@ internal static class SamplingChild
 {
     public static string Run(string side, string dir, int threads, int reps)
     {
+        PeerRun.ApplyMklOptIn();
         set_num_threads(threads);
         if (Environment.GetEnvironmentVariable(PeerRun.KeepBuffersVariable) == "1") Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers();
         var folder = Path.Combine(dir, "mnist");
@@ -61,7 +62,7 @@ internal static class SamplingChild
                 last?.Dispose();
                 last = result;
             }
-            SafetensorsWriter.Save(Path.Combine(folder, $"out-sample-{(side == "ours" && wholeBatch ? PeerRun.WholeBatchOutput : side)}.safetensors"), new Dictionary<string, Tensor> { ["out"] = last! });
+            SafetensorsWriter.Save(Path.Combine(folder, $"out-sample-{(side == "ours" && wholeBatch ? PeerRun.WholeBatchOutput : side == "ours" && PeerRun.MklOptedIn ? PeerRun.MklOutput : side)}.safetensors"), new Dictionary<string, Tensor> { ["out"] = last! });
             last!.Dispose();
             return ChildResult.FromTimes(side == "ours" ? "ours" : "onnxruntime", times).ToJson();
         }

@@ -50,6 +50,7 @@ internal static class TimingChild
 
     private static string Ours(string net, string dir, string dtypeName, int threads, int reps, int batch)
     {
+        PeerRun.ApplyMklOptIn();
         set_num_threads(threads);
         if (Environment.GetEnvironmentVariable(PeerRun.KeepBuffersVariable) == "1") Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers();
         var dtype = dtypeName == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
@@ -112,7 +113,7 @@ internal static class TimingChild
                 last?.Dispose();
                 last = output.to(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
             }
-            SafetensorsWriter.Save(OutPath(dir, net, wholeBatch ? PeerRun.WholeBatchOutput : "ours", dtypeName, batch), new Dictionary<string, Tensor> { ["out"] = last! });
+            SafetensorsWriter.Save(OutPath(dir, net, wholeBatch ? PeerRun.WholeBatchOutput : PeerRun.MklOptedIn ? PeerRun.MklOutput : "ours", dtypeName, batch), new Dictionary<string, Tensor> { ["out"] = last! });
             return ChildResult.FromTimes("ours", times).ToJson();
         }
     }

@@ -11,8 +11,10 @@ namespace Diffusion.Net.Benchmarks;
 /// <summary>
 /// T5's float32 linear layers (77 tokens at T5-XXL's width) through libtorch (MKL <c>sgemm</c>, which packs the weight on
 /// every call) and through MKL's packed-weight API (<c>cblas_sgemm_pack</c> once, then <c>cblas_sgemm_compute</c>, as
-/// exported by <c>libtorch_cpu.so</c>), against this CPU's fused multiply-add peak as the .NET JIT reaches it. For
-/// <c>MKL_CBWR</c> and other MKL settings, set the variable on the command line.
+/// exported by <c>libtorch_cpu.so</c>) and as a 1×1 convolution over a zero-copy NHWC view (libtorch's oneDNN path, whose
+/// kernels are chosen by instruction set, not by CPU vendor), against this CPU's fused multiply-add peak as the .NET JIT
+/// reaches it. For <c>MKL_CBWR</c> and other MKL settings, set the variable on the command line; <c>DN_MKL_IGNORE_VENDOR=1</c>
+/// (Program.cs) applies <see cref="Diffusion.Net.Hosting.MklDispatch.IgnoreCpuVendor"/> first.
 /// </summary>
 internal static unsafe class LinearKernelBenchmarks
 {
@@ -22,10 +24,14 @@ internal static unsafe class LinearKernelBenchmarks
     {
         set_grad_enabled(false);
         Console.WriteLine($"Machine: {Harness.Machine()}; MKL_CBWR={Environment.GetEnvironmentVariable("MKL_CBWR") ?? "(unset)"}");
-        Console.WriteLine($"FMA peak (Vector256, 12 chains per thread): {FmaPeak(get_num_threads()):F1} GFLOP/s");
+        // MKL picks its kernels by CPU vendor as well as by instruction set; this is the vendor half of that decision.
+        Console.WriteLine($"MKL treats this CPU as Intel: {NativeMethods.mkl_serv_intel_cpu_true() != 0}");
+        Console.WriteLine($"FMA peak (Vector256, 12 chains per thread): {FmaPeak(get_num_threads(), wide: false):F1} GFLOP/s");
+        if (Avx512F.IsSupported)
+            Console.WriteLine($"FMA peak (Vector512, 12 chains per thread): {FmaPeak(get_num_threads(), wide: true):F1} GFLOP/s");
         Console.WriteLine();
-        Console.WriteLine("| M × N × K | libtorch linear ms (GFLOP/s) | MKL packed weight ms (GFLOP/s) | max rel. Δ |");
-        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine("| M × N × K | libtorch linear ms (GFLOP/s) | MKL packed weight ms (GFLOP/s) | oneDNN 1×1 conv ms (GFLOP/s) | max rel. Δ packed, conv |");
+        Console.WriteLine("|---|---|---|---|---|");
         var gen = new Generator(1);
         foreach (var (m, n, k) in new[] { (77, 4096, 4096), (77, 10240, 4096), (77, 4096, 10240) })
         {
@@ -40,17 +46,26 @@ internal static unsafe class LinearKernelBenchmarks
             Compute();
             var reference = nn.functional.linear(x, w);
             double diff = (y - reference).abs().max().item<float>() / reference.abs().max().item<float>();
+            // [M, K] seen as one NHWC image of M × 1 pixels with K channels: no copy in, and the [1, N, M, 1] result in
+            // channels-last strides is [M, N] in memory.
+            var xNhwc = x.view(1, m, 1, k).permute(0, 3, 1, 2);
+            var w4 = w.view(n, k, 1, 1); // a 1×1 kernel is channels-last as it stands
+            Tensor Conv() => nn.functional.conv2d(xNhwc, w4);
+            double convDiff;
+            using (var c = Conv()) convDiff = (c.permute(0, 2, 3, 1).reshape(m, n) - reference).abs().max().item<float>() / reference.abs().max().item<float>();
             var linear = new List<double>();
             var packedTimes = new List<double>();
+            var convTimes = new List<double>();
             for (int r = 0; r < rounds; r++)
             {
                 linear.Add(Time(() => { using var o = nn.functional.linear(x, w); }));
                 packedTimes.Add(Time(Compute));
+                convTimes.Add(Time(() => { using var o = Conv(); }));
             }
             double gflop = 2.0 * m * n * k / 1e9;
-            double a = Median(linear), b = Median(packedTimes);
+            double a = Median(linear), b = Median(packedTimes), cv = Median(convTimes);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {m} × {n} × {k} | {a * 1e3:F1} ({gflop / a:F0}) | {b * 1e3:F1} ({gflop / b:F0}) | {diff:E1} |"));
+                $"| {m} × {n} × {k} | {a * 1e3:F1} ({gflop / a:F0}) | {b * 1e3:F1} ({gflop / b:F0}) | {cv * 1e3:F1} ({gflop / cv:F0}) | {diff:E1}, {convDiff:E1} |"));
         }
     }
 
@@ -73,17 +88,19 @@ internal static unsafe class LinearKernelBenchmarks
         return s[s.Count / 2];
     }
 
-    private static double FmaPeak(int threads)
+    private static double FmaPeak(int threads, bool wide)
     {
         if (!Fma.IsSupported) return double.NaN;
         const long Iterations = 100_000_000;
-        Chains(1000);
+        Func<long, float> chains = wide ? Chains512 : Chains;
+        int lanes = wide ? 16 : 8;
+        chains(1000);
         double best = 0;
         for (int r = 0; r < 3; r++)
         {
             var sw = Stopwatch.StartNew();
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => Chains(Iterations));
-            best = Math.Max(best, threads * Iterations * 12 * 16 / sw.Elapsed.TotalSeconds / 1e9);
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => chains(Iterations));
+            best = Math.Max(best, threads * Iterations * 12 * 2 * lanes / sw.Elapsed.TotalSeconds / 1e9);
         }
         return best;
     }
@@ -104,9 +121,28 @@ internal static unsafe class LinearKernelBenchmarks
         return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).GetElement(0);
     }
 
+    private static float Chains512(long iterations)
+    {
+        var c0 = Vector512.Create(1f); var c1 = c0; var c2 = c0; var c3 = c0; var c4 = c0; var c5 = c0;
+        var c6 = c0; var c7 = c0; var c8 = c0; var c9 = c0; var c10 = c0; var c11 = c0;
+        var b = Vector512.Create(0.999999f);
+        var d = Vector512.Create(1e-7f);
+        for (long i = 0; i < iterations; i++)
+        {
+            c0 = Avx512F.FusedMultiplyAdd(c0, b, d); c1 = Avx512F.FusedMultiplyAdd(c1, b, d); c2 = Avx512F.FusedMultiplyAdd(c2, b, d);
+            c3 = Avx512F.FusedMultiplyAdd(c3, b, d); c4 = Avx512F.FusedMultiplyAdd(c4, b, d); c5 = Avx512F.FusedMultiplyAdd(c5, b, d);
+            c6 = Avx512F.FusedMultiplyAdd(c6, b, d); c7 = Avx512F.FusedMultiplyAdd(c7, b, d); c8 = Avx512F.FusedMultiplyAdd(c8, b, d);
+            c9 = Avx512F.FusedMultiplyAdd(c9, b, d); c10 = Avx512F.FusedMultiplyAdd(c10, b, d); c11 = Avx512F.FusedMultiplyAdd(c11, b, d);
+        }
+        return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).GetElement(0);
+    }
+
     private static class NativeMethods
     {
         private const string Lib = "libtorch_cpu";
+
+        [DllImport(Lib)]
+        public static extern int mkl_serv_intel_cpu_true();
 
         [DllImport(Lib)]
         public static extern nuint cblas_sgemm_pack_get_size(int identifier, int m, int n, int k);

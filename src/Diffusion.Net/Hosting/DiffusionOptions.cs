@@ -12,6 +12,13 @@ public sealed class DiffusionOptions
     /// <summary>Intra-op threads for libtorch; null keeps libtorch's default (one per core).</summary>
     public int? Threads { get; set; }
 
+    /// <summary>
+    /// Opt-in: on a CPU that is not Intel's, let libtorch's MKL pick its float32 GEMM kernels by instruction set alone
+    /// (<see cref="MklDispatch.IgnoreCpuVendor"/>, applied when the runtime is created; it takes effect only before the
+    /// process's first float32 matrix product). About 2× faster float32 linear layers on an AMD EPYC with AVX-512.
+    /// </summary>
+    public bool MklIgnoreCpuVendor { get; set; }
+
     /// <summary>The seed used when a caller gives none.</summary>
     public long DefaultSeed { get; set; }
 

@@ -27,6 +27,14 @@ public sealed class DiffusionRuntime
         Device = d.Type == DeviceType.CPU ? CPU : new Device(d.Type, d.Index);
         DiffusionOptionsValidator.TryParseDType(Options.DType, out var dtype);
         DType = dtype;
+        if (Options.MklIgnoreCpuVendor)
+        {
+            MklOutcome = MklDispatch.IgnoreCpuVendor();
+            if (MklOutcome == MklDispatchOutcome.AlreadyChosen)
+                _logger.LogWarning("MklIgnoreCpuVendor had no effect: MKL had already chosen its kernels in this process; create the runtime before any float32 matrix product");
+            else
+                _logger.LogInformation("MklIgnoreCpuVendor: {Outcome}", MklOutcome);
+        }
         if (Options.Threads is { } threads) set_num_threads(threads);
     }
 
@@ -38,6 +46,9 @@ public sealed class DiffusionRuntime
 
     /// <summary>The working dtype.</summary>
     public ScalarType DType { get; }
+
+    /// <summary>What <see cref="DiffusionOptions.MklIgnoreCpuVendor"/> did; null when it is off.</summary>
+    public MklDispatchOutcome? MklOutcome { get; }
 
     /// <summary>Run options for this runtime with <paramref name="seed"/> (or the default seed).</summary>
     public DiffusionRunOptions CreateRunOptions(long? seed = null)
