@@ -20,11 +20,37 @@ internal static class PeerRun
     /// <summary>Set to 1 in a child's environment to make it call <see cref="Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers"/>.</summary>
     internal const string KeepBuffersVariable = "DN_PEERS_KEEP_LARGE_BUFFERS";
 
+    /// <summary>Our sampling child with <see cref="Diffusion.Net.Pipelines.DiffusionRunOptions.ReleaseFreedMemory"/> off: freed heap pages stay resident between runs.</summary>
+    internal const string OursRetaining = "ours+retain";
+
+    /// <summary>Set to 1 in a child's environment to turn the end-of-run release off.</summary>
+    internal const string RetainVariable = "DN_PEERS_RETAIN";
+
     /// <summary>Our MNIST child with <see cref="Diffusion.Net.Mnist.Models.UNetBackbone.InferenceChunk"/> off: the whole batch in one pass.</summary>
     internal const string OursWholeBatch = "ours+whole";
 
-    /// <summary>Set to 1 in a child's environment to make its MNIST UNet run the whole batch in one pass.</summary>
-    internal const string WholeBatchVariable = "DN_PEERS_WHOLE_BATCH";
+    /// <summary>
+    /// Our MNIST child with a fixed <see cref="Diffusion.Net.Mnist.Models.UNetBackbone.InferenceChunk"/>: <c>ours+chunk50</c>
+    /// runs 50 images per pass. Not in any row by default; name it in <c>DN_PEERS_SIDES</c> to add it to the MNIST rows.
+    /// </summary>
+    internal const string OursChunkPrefix = "ours+chunk";
+
+    /// <summary>In a child's environment, the images per pass its MNIST UNet runs (<see cref="OursWholeBatch"/>: int.MaxValue).</summary>
+    internal const string ChunkVariable = "DN_PEERS_CHUNK";
+
+    /// <summary>The chunk a side asks for, or null for the library's automatic one.</summary>
+    private static int? ChunkOf(string side) =>
+        side == OursWholeBatch ? int.MaxValue
+        : side.StartsWith(OursChunkPrefix, StringComparison.Ordinal) && int.TryParse(side[OursChunkPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
+        : null;
+
+    /// <summary>In a child: the chunk its parent asked for, or null.</summary>
+    internal static int? RequestedChunk =>
+        int.TryParse(Environment.GetEnvironmentVariable(ChunkVariable), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : null;
+
+    /// <summary>The output name of our child: its own file per chunk, since chunks may round differently from the whole batch.</summary>
+    internal static string OursOutput() =>
+        RequestedChunk is int chunk ? (chunk == int.MaxValue ? WholeBatchOutput : $"ours-chunk{chunk}") : MklOptedIn ? MklOutput : "ours";
 
     /// <summary>Our child with <see cref="Diffusion.Net.Hosting.MklDispatch.IgnoreCpuVendor"/> called first (the app's opt-in).</summary>
     internal const string OursMklAnyVendor = "ours+mkl";
@@ -74,6 +100,8 @@ internal static class PeerRun
             {
                 var names = keep.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 sides = sides.Where(s => (s.Name == "ours" && s.DType == "float32") || names.Contains(s.Name) || names.Contains($"{s.Name}:{s.DType}")).ToArray();
+                if (net is "mnist" or "sample")
+                    sides = [.. sides, .. names.Where(n => n != OursWholeBatch && ChunkOf(n) is not null).Select(n => new Side(n, "float32", sides[0].Reps))];
             }
             foreach (int threads in threadCounts)
             {
@@ -101,7 +129,7 @@ internal static class PeerRun
     {
         "mnist-100" or "mnist-200" => ("mnist", int.Parse(row[6..], CultureInfo.InvariantCulture),
             [new("ours", "float32", 5), new(OursWholeBatch, "float32", 5), new(OursKeepingBuffers, "float32", 5), new(OursMklAnyVendor, "float32", 5), new(OursHeapAndMkl, "float32", 5), new("onnxruntime", "float32", 5), new("pytorch", "float32", 5), new("ours", "bfloat16", 5), new("pytorch", "bfloat16", 5)]),
-        "sample" => ("sample", 100, [new("ours", "float32", 3), new(OursWholeBatch, "float32", 3), new(OursKeepingBuffers, "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new("onnxruntime", "float32", 3)]),
+        "sample" => ("sample", 100, [new("ours", "float32", 3), new(OursWholeBatch, "float32", 3), new(OursKeepingBuffers, "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new(OursRetaining, "float32", 3), new("onnxruntime", "float32", 3)]),
         "if1" => ("if1", 2, [new("ours", "float32", 3), new(OursKeepingBuffers, "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 1), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 1)]),
         "if2" => ("if2", 2, [new("ours", "float32", 2), new(OursKeepingBuffers, "float32", 2), new(OursMklAnyVendor, "float32", 2), new(OursHeapAndMkl, "float32", 2), new("onnxruntime", "float32", 2), new("pytorch", "float32", 1)]),
         "t5" => ("t5", 1, [new("ours", "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 3), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 3)]),
@@ -113,13 +141,14 @@ internal static class PeerRun
         if (side.Name == "pytorch")
             return Spawn(true, [Script("peers.py"), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
         var who = side.Name.StartsWith("ours", StringComparison.Ordinal) ? "ours" : "ort";
-        bool keepBuffers = side.Name is OursKeepingBuffers or OursHeapAndMkl, wholeBatch = side.Name == OursWholeBatch, mkl = side.Name is OursMklAnyVendor or OursHeapAndMkl;
-        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, wholeBatch, mkl).Result;
-        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, wholeBatch, mkl).Result;
+        bool keepBuffers = side.Name is OursKeepingBuffers or OursHeapAndMkl, mkl = side.Name is OursMklAnyVendor or OursHeapAndMkl;
+        int? chunk = ChunkOf(side.Name);
+        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, chunk, mkl, side.Name == OursRetaining).Result;
+        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, chunk, mkl).Result;
     }
 
     /// <summary>Runs one child (this executable, or Python) and parses its JSON line; also the child's whole wall time.</summary>
-    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, bool wholeBatch = false, bool mkl = false)
+    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, int? chunk = null, bool mkl = false, bool retain = false)
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo();
@@ -140,8 +169,9 @@ internal static class PeerRun
         // The same thread count for every engine's pools, and no oversubscription from OpenMP's default.
         psi.Environment["OMP_NUM_THREADS"] = Str(threads);
         if (keepBuffers) psi.Environment[KeepBuffersVariable] = "1";
-        if (wholeBatch) psi.Environment[WholeBatchVariable] = "1";
+        if (chunk is int c) psi.Environment[ChunkVariable] = Str(c);
         if (mkl) psi.Environment[MklVariable] = "1";
+        if (retain) psi.Environment[RetainVariable] = "1";
         var wall = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
@@ -188,8 +218,8 @@ internal static class PeerRun
         var lines = new List<string>();
         var reference = RawSafetensors.Read(OutFile(dir, net, "ours", "float32", batch))["out"].Floats();
         double scale = reference.Max(Math.Abs);
-        // Ours with the heap setting is the same arithmetic as ours; its output overwrote ours' with the same values.
-        foreach (var side in sides.Where(s => !(s.Name == "ours" && s.DType == "float32") && s.Name != OursKeepingBuffers))
+        // Ours with the heap setting or without the release is the same arithmetic as ours; its output overwrote ours' with the same values.
+        foreach (var side in sides.Where(s => !(s.Name == "ours" && s.DType == "float32") && s.Name is not (OursKeepingBuffers or OursRetaining)))
         {
             if (!File.Exists(OutFile(dir, net, side.Name, side.DType, batch)))
             {
@@ -218,7 +248,7 @@ internal static class PeerRun
 
     private static string OutFile(string dir, string net, string side, string dtype, int batch)
     {
-        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers => "ours", OursWholeBatch => WholeBatchOutput, OursMklAnyVendor or OursHeapAndMkl => MklOutput, _ => side };
+        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers or OursRetaining => "ours", _ when ChunkOf(side) is int c => c == int.MaxValue ? WholeBatchOutput : $"ours-chunk{c}", OursMklAnyVendor or OursHeapAndMkl => MklOutput, _ => side };
         if (net == "sample") return Path.Combine(dir, "mnist", $"out-sample-{who}.safetensors");
         return TimingChild.OutPath(dir, net, who, dtype, batch);
     }

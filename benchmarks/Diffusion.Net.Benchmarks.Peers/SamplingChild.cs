@@ -27,8 +27,7 @@ internal static class SamplingChild
         using var unet = new ClassConditionalUNet(hidden: d);
         ModuleWeights.Load(unet, Path.Combine(folder, "model.safetensors"));
         unet.eval();
-        bool wholeBatch = Environment.GetEnvironmentVariable(PeerRun.WholeBatchVariable) == "1";
-        if (wholeBatch) unet.InferenceChunk = int.MaxValue;
+        if (PeerRun.RequestedChunk is int chunk) unet.InferenceChunk = chunk;
         var digits = MnistSampling.EachDigit(10);
         var sampler = MnistSampler.DpmSolverPlusPlus(10);
         InferenceSession? session = null;
@@ -51,18 +50,19 @@ internal static class SamplingChild
         }
         try
         {
-            using (pipeline.Run(seed: 0)) { }
+            bool retain = Environment.GetEnvironmentVariable(PeerRun.RetainVariable) == "1";
+            pipeline.Run(new DiffusionRunOptions { Seed = 0, ReleaseFreedMemory = !retain }).Dispose();
             var times = new List<double>();
             Tensor? last = null;
             for (int i = 0; i < reps; i++)
             {
                 var sw = Stopwatch.StartNew();
-                var result = pipeline.Run(seed: 1);
+                var result = pipeline.Run(new DiffusionRunOptions { Seed = 1, ReleaseFreedMemory = !retain }).TakeSample();
                 times.Add(sw.Elapsed.TotalSeconds);
                 last?.Dispose();
                 last = result;
             }
-            SafetensorsWriter.Save(Path.Combine(folder, $"out-sample-{(side == "ours" && wholeBatch ? PeerRun.WholeBatchOutput : side == "ours" && PeerRun.MklOptedIn ? PeerRun.MklOutput : side)}.safetensors"), new Dictionary<string, Tensor> { ["out"] = last! });
+            SafetensorsWriter.Save(Path.Combine(folder, $"out-sample-{(side == "ours" ? PeerRun.OursOutput() : side)}.safetensors"), new Dictionary<string, Tensor> { ["out"] = last! });
             last!.Dispose();
             return ChildResult.FromTimes(side == "ours" ? "ours" : "onnxruntime", times).ToJson();
         }

@@ -55,7 +55,6 @@ internal static class TimingChild
         if (Environment.GetEnvironmentVariable(PeerRun.KeepBuffersVariable) == "1") Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers();
         var dtype = dtypeName == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
         var folder = Folder(dir, net);
-        bool wholeBatch = Environment.GetEnvironmentVariable(PeerRun.WholeBatchVariable) == "1";
         using var noGrad = no_grad();
         Func<Tensor> step;
         IDisposable model;
@@ -67,7 +66,7 @@ internal static class TimingChild
             ModuleWeights.Load(unet, Path.Combine(folder, "model.safetensors"));
             unet.eval();
             unet.to(dtype);
-            if (wholeBatch) unet.InferenceChunk = int.MaxValue;
+            if (PeerRun.RequestedChunk is int chunk) unet.InferenceChunk = chunk;
             using var inputs = SafetensorsFile.Open(Path.Combine(folder, $"inputs-{batch}.safetensors"));
             var x = inputs.Read("x").to(dtype).DetachFromDisposeScope();
             var c = inputs.Read("c").DetachFromDisposeScope();
@@ -113,7 +112,7 @@ internal static class TimingChild
                 last?.Dispose();
                 last = output.to(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
             }
-            SafetensorsWriter.Save(OutPath(dir, net, wholeBatch ? PeerRun.WholeBatchOutput : PeerRun.MklOptedIn ? PeerRun.MklOutput : "ours", dtypeName, batch), new Dictionary<string, Tensor> { ["out"] = last! });
+            SafetensorsWriter.Save(OutPath(dir, net, PeerRun.OursOutput(), dtypeName, batch), new Dictionary<string, Tensor> { ["out"] = last! });
             return ChildResult.FromTimes("ours", times).ToJson();
         }
     }

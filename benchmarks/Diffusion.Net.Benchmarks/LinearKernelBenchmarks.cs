@@ -30,8 +30,8 @@ internal static unsafe class LinearKernelBenchmarks
         if (Avx512F.IsSupported)
             Console.WriteLine($"FMA peak (Vector512, 12 chains per thread): {FmaPeak(get_num_threads(), wide: true):F1} GFLOP/s");
         Console.WriteLine();
-        Console.WriteLine("| M × N × K | libtorch linear ms (GFLOP/s) | MKL packed weight ms (GFLOP/s) | oneDNN 1×1 conv ms (GFLOP/s) | max rel. Δ packed, conv |");
-        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine("| M × N × K | libtorch linear ms (GFLOP/s) | MKL packed weight ms (GFLOP/s) | oneDNN 1×1 conv ms (GFLOP/s) | max rel. Δ packed, conv | packed bytes ÷ weight bytes | max rel. Δ, weight packed for M = 1 |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
         var gen = new Generator(1);
         foreach (var (m, n, k) in new[] { (77, 4096, 4096), (77, 10240, 4096), (77, 4096, 10240) })
         {
@@ -46,6 +46,15 @@ internal static unsafe class LinearKernelBenchmarks
             Compute();
             var reference = nn.functional.linear(x, w);
             double diff = (y - reference).abs().max().item<float>() / reference.abs().max().item<float>();
+            // What a prepacked linear layer would cost in memory, and whether one packing serves every token count
+            // (MKL's documentation ties the packed buffer to the m it was packed for).
+            double sizeRatio = (double)size / ((double)n * k * sizeof(float));
+            nuint size1 = NativeMethods.cblas_sgemm_pack_get_size(BMatrix, 1, n, k);
+            var packed1 = empty([(long)(size1 / sizeof(float)) + 16], ScalarType.Float32);
+            NativeMethods.cblas_sgemm_pack(RowMajor, BMatrix, Trans, 1, n, k, 1f, Data(w), k, Data(packed1));
+            var y1 = empty([m, n]);
+            NativeMethods.cblas_sgemm_compute(RowMajor, NoTrans, Packed, m, n, k, Data(x), k, Data(packed1), k, 0f, Data(y1), n);
+            double diff1 = (y1 - reference).abs().max().item<float>() / reference.abs().max().item<float>();
             // [M, K] seen as one NHWC image of M × 1 pixels with K channels: no copy in, and the [1, N, M, 1] result in
             // channels-last strides is [M, N] in memory.
             var xNhwc = x.view(1, m, 1, k).permute(0, 3, 1, 2);
@@ -65,7 +74,7 @@ internal static unsafe class LinearKernelBenchmarks
             double gflop = 2.0 * m * n * k / 1e9;
             double a = Median(linear), b = Median(packedTimes), cv = Median(convTimes);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {m} × {n} × {k} | {a * 1e3:F1} ({gflop / a:F0}) | {b * 1e3:F1} ({gflop / b:F0}) | {cv * 1e3:F1} ({gflop / cv:F0}) | {diff:E1}, {convDiff:E1} |"));
+                $"| {m} × {n} × {k} | {a * 1e3:F1} ({gflop / a:F0}) | {b * 1e3:F1} ({gflop / b:F0}) | {cv * 1e3:F1} ({gflop / cv:F0}) | {diff:E1}, {convDiff:E1} | {sizeRatio:F3} | {diff1:E1} |"));
         }
     }
 

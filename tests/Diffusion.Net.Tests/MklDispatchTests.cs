@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Diffusion.Net.Hosting;
+using Diffusion.Net.Tests.Support;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
@@ -85,20 +85,6 @@ public sealed class MklDispatchTests
     /// <summary>The kernel's reading of the CPU vendor, independent of the CPUID the library reads.</summary>
     private static bool IsIntel() => File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("vendor_id", StringComparison.Ordinal)).EndsWith("GenuineIntel", StringComparison.Ordinal);
 
-    private static Dictionary<string, string> RunChild(string order)
-    {
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(typeof(MklDispatchChild).Assembly.Location);
-        start.ArgumentList.Add("--mkl-dispatch");
-        start.ArgumentList.Add(order);
-        start.Environment["OMP_NUM_THREADS"] = "1";
-        using var child = Process.Start(start)!;
-        var stderr = child.StandardError.ReadToEndAsync();
-        var stdout = child.StandardOutput.ReadToEnd();
-        child.WaitForExit(60_000).Should().BeTrue("the child finishes a small product");
-        child.ExitCode.Should().Be(0, stderr.Result);
-        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
-    }
+    private static Dictionary<string, string> RunChild(string order) =>
+        TestChildProcess.Run("--mkl-dispatch", order, "the child finishes a small product");
 }

@@ -3,9 +3,11 @@ using System.Runtime.InteropServices;
 namespace Diffusion.Net.Hosting;
 
 /// <summary>
-/// Process-wide tuning of the C heap that libtorch allocates CPU tensors from (glibc's malloc on Linux). Nothing in
-/// Diffusion.Net calls it: it changes how every allocation of the process is served, native code included, so it is
-/// the application's choice, made once at start-up.
+/// The C heap that libtorch allocates CPU tensors from (glibc's malloc on Linux). <see cref="KeepLargeBuffers"/> is
+/// process-wide tuning that nothing in Diffusion.Net calls: it changes how every allocation of the process is served,
+/// native code included, so it is the application's choice, made once at start-up. <see cref="ReleaseFreedMemory"/>
+/// changes no setting; a <see cref="Pipelines.DiffusionPipeline"/> run calls it when it ends
+/// (<see cref="Pipelines.DiffusionRunOptions.ReleaseFreedMemory"/>).
 /// </summary>
 /// <remarks>
 /// glibc serves a request above its mmap threshold (dynamic, at most 32 MiB) with a fresh <c>mmap</c> and unmaps it
@@ -18,6 +20,8 @@ public static class NativeHeap
 {
     private const int MallocTrimThreshold = -1; // M_TRIM_THRESHOLD in glibc's malloc.h
     private const int MallocMmapThreshold = -3; // M_MMAP_THRESHOLD
+
+    private static volatile bool s_keepingLargeBuffers;
 
     /// <summary>Whether <see cref="KeepLargeBuffers"/> has an effect here: Linux with glibc.</summary>
     public static bool IsSupported { get; } = DetectGlibc();
@@ -42,7 +46,27 @@ public static class NativeHeap
         // system on every free of such a buffer, and its pages would fault in again just the same.
         bool trim = NativeMethods.mallopt(MallocTrimThreshold, (int)maxBufferBytes) == 1;
         bool mmap = NativeMethods.mallopt(MallocMmapThreshold, (int)maxBufferBytes) == 1;
+        s_keepingLargeBuffers = true;
         return trim && mmap;
+    }
+
+    /// <summary>Whether <see cref="KeepLargeBuffers"/> has been called in this process.</summary>
+    public static bool IsKeepingLargeBuffers => s_keepingLargeBuffers;
+
+    /// <summary>
+    /// Returns the free pages of every glibc heap to the system (<c>malloc_trim(0)</c>), settings unchanged. Freed
+    /// tensors of 128 KiB … 32 MiB stay on glibc's heaps once its dynamic mmap threshold has risen past them, in holes
+    /// between live allocations that its automatic trimming at the top of a heap never reaches; across repeated runs
+    /// those holes add up, so the resident set of repeated runs climbs well past one run's peak
+    /// (<c>docs/performance.md</c>). The pages of the next run's buffers are mapped again on first use.
+    /// </summary>
+    /// <returns>True when glibc returned memory; false when it had none to return, or the C library is not glibc (nothing is done).</returns>
+    public static bool ReleaseFreedMemory() => IsSupported && NativeMethods.malloc_trim(0) == 1;
+
+    /// <summary>The end of a pipeline run: the release, unless the application chose to keep freed buffers resident.</summary>
+    internal static void ReleaseAfterRun()
+    {
+        if (!s_keepingLargeBuffers) ReleaseFreedMemory();
     }
 
     private static bool DetectGlibc()
@@ -72,5 +96,9 @@ public static class NativeHeap
         [DllImport("libc")]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern IntPtr gnu_get_libc_version();
+
+        [DllImport("libc")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int malloc_trim(nuint pad);
     }
 }

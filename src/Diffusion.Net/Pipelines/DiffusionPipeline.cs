@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Diffusion.Net.Guidance;
+using Diffusion.Net.Hosting;
 using Diffusion.Net.Imaging;
 using Diffusion.Net.Prediction;
 using Diffusion.Net.Sampling;
@@ -208,6 +209,10 @@ public sealed class DiffusionPipeline
             state?.Dispose();
             context.DisposeFrames();
             throw;
+        }
+        finally
+        {
+            if (options.ReleaseFreedMemory) NativeHeap.ReleaseAfterRun();
         }
     }
 

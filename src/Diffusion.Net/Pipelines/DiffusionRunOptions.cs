@@ -21,6 +21,13 @@ public sealed record DiffusionRunOptions
     /// </summary>
     public INoiseSource? NoiseSource { get; init; }
 
+    /// <summary>
+    /// Whether the run ends by returning the C heap's free pages to the system (<see cref="Hosting.NativeHeap.ReleaseFreedMemory"/>;
+    /// default true), so that repeated runs hold the process's memory at one run's peak. Skipped after the application
+    /// called <see cref="Hosting.NativeHeap.KeepLargeBuffers"/>, which asks for freed buffers to stay resident.
+    /// </summary>
+    public bool ReleaseFreedMemory { get; init; } = true;
+
     /// <summary>Checks the options.</summary>
     public void Validate()
     {

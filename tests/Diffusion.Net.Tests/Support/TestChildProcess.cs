@@ -1,0 +1,25 @@
+using System.Diagnostics;
+using FluentAssertions;
+
+namespace Diffusion.Net.Tests.Support;
+
+/// <summary>Runs this test assembly as a child process (<see cref="Program"/>) and reads its <c>key=value</c> lines.</summary>
+internal static class TestChildProcess
+{
+    public static Dictionary<string, string> Run(string option, string argument, string because)
+    {
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(typeof(TestChildProcess).Assembly.Location);
+        start.ArgumentList.Add(option);
+        start.ArgumentList.Add(argument);
+        start.Environment["OMP_NUM_THREADS"] = "1";
+        using var child = Process.Start(start)!;
+        var stderr = child.StandardError.ReadToEndAsync();
+        var stdout = child.StandardOutput.ReadToEnd();
+        child.WaitForExit(60_000).Should().BeTrue(because);
+        child.ExitCode.Should().Be(0, stderr.Result);
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+    }
+}
