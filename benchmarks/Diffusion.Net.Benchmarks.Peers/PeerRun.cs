@@ -20,6 +20,12 @@ internal static class PeerRun
     /// <summary>Set to 1 in a child's environment to make it call <see cref="Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers"/>.</summary>
     internal const string KeepBuffersVariable = "DN_PEERS_KEEP_LARGE_BUFFERS";
 
+    /// <summary>Our T5 child with <see cref="Diffusion.Net.DeepFloyd.Text.T5EncoderModel.PackLinearWeights"/> after loading, and the MKL opt-in.</summary>
+    internal const string OursMklPacked = "ours+mkl+packed";
+
+    /// <summary>Set to 1 in a child's environment to pack the T5 encoder's linear weights.</summary>
+    internal const string PackVariable = "DN_PEERS_PACK";
+
     /// <summary>Our sampling child with <see cref="Diffusion.Net.Pipelines.DiffusionRunOptions.ReleaseFreedMemory"/> off: freed heap pages stay resident between runs.</summary>
     internal const string OursRetaining = "ours+retain";
 
@@ -50,7 +56,11 @@ internal static class PeerRun
 
     /// <summary>The output name of our child: its own file per chunk, since chunks may round differently from the whole batch.</summary>
     internal static string OursOutput() =>
-        RequestedChunk is int chunk ? (chunk == int.MaxValue ? WholeBatchOutput : $"ours-chunk{chunk}") : MklOptedIn ? MklOutput : "ours";
+        RequestedChunk is int chunk ? (chunk == int.MaxValue ? WholeBatchOutput : $"ours-chunk{chunk}")
+        : Environment.GetEnvironmentVariable(PackVariable) == "1" ? PackedOutput : MklOptedIn ? MklOutput : "ours";
+
+    /// <summary>The output name of <see cref="OursMklPacked"/>: its own file, since MKL's packed kernels may round differently.</summary>
+    internal const string PackedOutput = "ours-packed";
 
     /// <summary>Our child with <see cref="Diffusion.Net.Hosting.MklDispatch.IgnoreCpuVendor"/> called first (the app's opt-in).</summary>
     internal const string OursMklAnyVendor = "ours+mkl";
@@ -132,7 +142,7 @@ internal static class PeerRun
         "sample" => ("sample", 100, [new("ours", "float32", 3), new(OursWholeBatch, "float32", 3), new(OursKeepingBuffers, "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new(OursRetaining, "float32", 3), new("onnxruntime", "float32", 3)]),
         "if1" => ("if1", 2, [new("ours", "float32", 3), new(OursKeepingBuffers, "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 1), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 1)]),
         "if2" => ("if2", 2, [new("ours", "float32", 2), new(OursKeepingBuffers, "float32", 2), new(OursMklAnyVendor, "float32", 2), new(OursHeapAndMkl, "float32", 2), new("onnxruntime", "float32", 2), new("pytorch", "float32", 1)]),
-        "t5" => ("t5", 1, [new("ours", "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 3), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 3)]),
+        "t5" => ("t5", 1, [new("ours", "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new(OursMklPacked, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 3), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 3)]),
         _ => throw new ArgumentException($"unknown row '{row}' (mnist-100, mnist-200, sample, if1, if2, t5, load, load-NET)", nameof(row)),
     };
 
@@ -141,14 +151,14 @@ internal static class PeerRun
         if (side.Name == "pytorch")
             return Spawn(true, [Script("peers.py"), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
         var who = side.Name.StartsWith("ours", StringComparison.Ordinal) ? "ours" : "ort";
-        bool keepBuffers = side.Name is OursKeepingBuffers or OursHeapAndMkl, mkl = side.Name is OursMklAnyVendor or OursHeapAndMkl;
+        bool keepBuffers = side.Name is OursKeepingBuffers or OursHeapAndMkl, mkl = side.Name is OursMklAnyVendor or OursHeapAndMkl or OursMklPacked;
         int? chunk = ChunkOf(side.Name);
         if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, chunk, mkl, side.Name == OursRetaining).Result;
-        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, chunk, mkl).Result;
+        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, chunk, mkl, pack: side.Name == OursMklPacked).Result;
     }
 
     /// <summary>Runs one child (this executable, or Python) and parses its JSON line; also the child's whole wall time.</summary>
-    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, int? chunk = null, bool mkl = false, bool retain = false)
+    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, int? chunk = null, bool mkl = false, bool retain = false, bool pack = false)
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo();
@@ -172,6 +182,7 @@ internal static class PeerRun
         if (chunk is int c) psi.Environment[ChunkVariable] = Str(c);
         if (mkl) psi.Environment[MklVariable] = "1";
         if (retain) psi.Environment[RetainVariable] = "1";
+        if (pack) psi.Environment[PackVariable] = "1";
         var wall = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
@@ -248,7 +259,7 @@ internal static class PeerRun
 
     private static string OutFile(string dir, string net, string side, string dtype, int batch)
     {
-        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers or OursRetaining => "ours", _ when ChunkOf(side) is int c => c == int.MaxValue ? WholeBatchOutput : $"ours-chunk{c}", OursMklAnyVendor or OursHeapAndMkl => MklOutput, _ => side };
+        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers or OursRetaining => "ours", _ when ChunkOf(side) is int c => c == int.MaxValue ? WholeBatchOutput : $"ours-chunk{c}", OursMklPacked => PackedOutput, OursMklAnyVendor or OursHeapAndMkl => MklOutput, _ => side };
         if (net == "sample") return Path.Combine(dir, "mnist", $"out-sample-{who}.safetensors");
         return TimingChild.OutPath(dir, net, who, dtype, batch);
     }

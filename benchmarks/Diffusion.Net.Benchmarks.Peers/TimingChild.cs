@@ -81,6 +81,8 @@ internal static class TimingChild
             using (var weights = SafetensorsFile.Open(WeightsPath(dir, net)))
                 ModuleWeights.Load(t5, weights, T5EncoderModel.TiedKeys);
             t5.eval();
+            if (Environment.GetEnvironmentVariable(PeerRun.PackVariable) == "1" && !t5.PackLinearWeights())
+                throw new InvalidOperationException("PackLinearWeights did not apply here (needs float32 and libtorch's MKL packed GEMM).");
             using var inputs = SafetensorsFile.Open(Path.Combine(folder, "inputs.safetensors"));
             var ids = inputs.Read("input_ids").DetachFromDisposeScope();
             var mask = inputs.Read("attention_mask").DetachFromDisposeScope();

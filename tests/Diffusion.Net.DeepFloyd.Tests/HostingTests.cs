@@ -75,6 +75,33 @@ public class HostingTests
     }
 
     [Fact]
+    public async Task PackTextEncoderWeights_ReachesTheLoadedEncoder()
+    {
+        using var folder = new TinyPipelineFolder(withTextEncoder: true);
+        var services = new ServiceCollection();
+        services.AddDiffusion().AddDeepFloyd(o => { o.Stage1Folder = folder.Root; o.LoadTextEncoder = true; o.PackTextEncoderWeights = true; });
+        await using var provider = services.BuildServiceProvider();
+        var stage1 = await provider.GetRequiredService<DeepFloydModelProvider>().Stage1Async();
+        bool mklExported = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
+        stage1.TextEncoder!.Encoder.IsPacked.Should().Be(mklExported);
+    }
+
+    [Theory]
+    [InlineData("float32", false, true, "*needs LoadTextEncoder*")]
+    [InlineData("bfloat16", true, true, "*PackTextEncoderWeights packs float32*")]
+    [InlineData("float32", true, false, "*PackTextEncoderWeights packs float32*")]
+    public void PackTextEncoderWeights_WithoutT5OrFloat32_FailsValidation_NamingTheOption(string dtype, bool loadT5, bool asRuntime, string message)
+    {
+        using var folder = new TinyPipelineFolder(withTextEncoder: true);
+        var services = new ServiceCollection();
+        services.AddDiffusion(o => o.DType = asRuntime ? dtype : "float32")
+            .AddDeepFloyd(o => { o.Stage1Folder = folder.Root; o.LoadTextEncoder = loadT5; o.PackTextEncoderWeights = true; o.Bf16 = !asRuntime; });
+        using var provider = services.BuildServiceProvider();
+        FluentActions.Invoking(() => provider.GetRequiredService<IOptions<DeepFloydServiceOptions>>().Value)
+            .Should().Throw<OptionsValidationException>().WithMessage(message);
+    }
+
+    [Fact]
     public async Task PromptEncoder_FallsBackToTheStore_AndWithNeitherThrowsNotSupported()
     {
         using var folder = new TinyPipelineFolder();

@@ -36,7 +36,7 @@ public sealed class DeepFloydModelProvider : IDisposable
     /// <summary>Stage I (with its T5 encoder when <see cref="DeepFloydServiceOptions.LoadTextEncoder"/> is set).</summary>
     public async Task<DeepFloydModel> Stage1Async(CancellationToken cancellationToken = default)
         => await OnceAsync(() => _stage1, m => _stage1 = m,
-            () => DeepFloydModel.LoadAsync(_options.Stage1Folder!, LoadOptions with { LoadTextEncoder = _options.LoadTextEncoder }, _logger, cancellationToken), cancellationToken).ConfigureAwait(false);
+            () => DeepFloydModel.LoadAsync(_options.Stage1Folder!, LoadOptions with { LoadTextEncoder = _options.LoadTextEncoder, PackTextEncoderWeights = _options.PackTextEncoderWeights }, _logger, cancellationToken), cancellationToken).ConfigureAwait(false);
 
     /// <summary>Stage II.</summary>
     /// <exception cref="InvalidOperationException">No stage II folder is configured.</exception>

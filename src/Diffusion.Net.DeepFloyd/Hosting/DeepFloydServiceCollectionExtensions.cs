@@ -27,6 +27,9 @@ public static class DeepFloydServiceCollectionExtensions
                 "DeepFloydServiceOptions.LoadTextEncoder is set but Stage1Folder has no text_encoder/ and tokenizer/ folders.")
             .Validate<DiffusionRuntime>((o, runtime) => o.Bf16 || runtime.DType is ScalarType.Float32 or ScalarType.BFloat16,
                 "DeepFloyd IF loads weights in float32 or bfloat16: set DiffusionOptions.DType to one of them (or DeepFloydServiceOptions.Bf16).")
+            .Validate(o => !o.PackTextEncoderWeights || o.LoadTextEncoder, "DeepFloydServiceOptions.PackTextEncoderWeights needs LoadTextEncoder.")
+            .Validate<DiffusionRuntime>((o, runtime) => !o.PackTextEncoderWeights || (!o.Bf16 && runtime.DType == ScalarType.Float32 && runtime.Device.type == TorchSharp.DeviceType.CPU),
+                "DeepFloydServiceOptions.PackTextEncoderWeights packs float32 weights on the CPU: DiffusionOptions.DType must be Float32 and the device the CPU, without Bf16.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<DeepFloydModelProvider>();
         return builder;

@@ -22,6 +22,12 @@ public sealed class DeepFloydServiceOptions
     /// </summary>
     public bool LoadTextEncoder { get; set; }
 
+    /// <summary>
+    /// Pack the loaded T5 encoder's linear weights for MKL (<see cref="Loading.DeepFloydOptions.PackTextEncoderWeights"/>):
+    /// faster float32 prompt encoding on the CPU; needs <see cref="LoadTextEncoder"/> and float32 on the CPU.
+    /// </summary>
+    public bool PackTextEncoderWeights { get; set; }
+
     /// <summary>Load weights in bfloat16 whatever <c>DiffusionOptions.DType</c> says.</summary>
     public bool Bf16 { get; set; }
 

@@ -43,6 +43,11 @@ public sealed class T5TextEncoder : IDisposable
             logger.LogInformation("Loading the T5 encoder ({Parameters:N0} parameters, {DType}) from {Source}", encoder.ParameterCount, options.DType, weights.Description);
             ModuleWeights.Load(encoder, weights, T5EncoderModel.TiedKeys);
             encoder.eval();
+            if (options.PackTextEncoderWeights)
+            {
+                bool packed = encoder.PackLinearWeights();
+                logger.LogInformation("T5 encoder linear weights packed for MKL: {Packed}", packed);
+            }
             return new T5TextEncoder(tokenizer, encoder);
         }
         catch

@@ -27,17 +27,49 @@ internal sealed class LinearLayer : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
+    private readonly long _in, _out;
+    private Tensor? _packed;
 
     /// <summary>Creates the layer.</summary>
     public LinearLayer(long inFeatures, long outFeatures, WeightAllocation allocation, bool hasBias = true) : base(nameof(LinearLayer))
     {
         weight = allocation.Create(outFeatures, inFeatures);
         if (hasBias) bias = allocation.Create(outFeatures);
+        _in = inFeatures;
+        _out = outFeatures;
         RegisterComponents();
     }
 
+    /// <summary>Whether <see cref="PackWeight"/> replaced the weight.</summary>
+    public bool IsPacked => _packed is not null;
+
+    /// <summary>
+    /// Replaces the float32 CPU weight by MKL's packed copy of it (<see cref="MklPackedGemm"/>) and releases the
+    /// weight's memory: the parameter is left empty, so only forward passes in float32 on the CPU remain.
+    /// </summary>
+    public void PackWeight()
+    {
+        if (_packed is not null) return;
+        _packed = MklPackedGemm.PackWeight(weight);
+        using (no_grad()) weight.set_(empty(0, weight.dtype, weight.device));
+    }
+
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => nn.functional.linear(x, weight, bias);
+    public override Tensor forward(Tensor x)
+    {
+        if (_packed is null) return nn.functional.linear(x, weight, bias);
+        var y = MklPackedGemm.Multiply(x, _packed, _out, _in);
+        if (bias is not null) y.add_(bias);
+        return y;
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _packed?.Dispose();
+        _packed = null;
+        base.Dispose(disposing);
+    }
 }
 
 /// <summary>

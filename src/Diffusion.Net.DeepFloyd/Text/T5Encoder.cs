@@ -134,7 +134,7 @@ internal sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), transformers' "gelu_new".</summary>
-    public static Tensor GeluTanh(Tensor x) => 0.5 * x * (1.0 + (Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * x.pow(3))).tanh());
+    public static Tensor GeluTanh(Tensor x) => nn.functional.gelu(x, TorchSharp.Modules.GELU.Approximate.tanh);
 }
 
 /// <summary>The second sub-layer of a T5 block: pre-norm feed-forward with a residual.</summary>
@@ -241,6 +241,38 @@ public sealed class T5EncoderModel : nn.Module
 
     /// <summary>The number of distinct parameters (the tied embedding counted once).</summary>
     public long ParameterCount => parameters().Distinct(ReferenceEqualityComparer.Instance).Cast<Parameter>().Sum(p => p.numel());
+
+    /// <summary>Whether <see cref="PackLinearWeights"/> has packed the weights.</summary>
+    public bool IsPacked { get; private set; }
+
+    /// <summary>
+    /// <b>Opt-in, irreversible, float32 on the CPU:</b> packs the weight of every linear layer (attention and
+    /// feed-forward; not the embedding or the norms) into MKL's GEMM layout once and releases the weight itself. libtorch's
+    /// linear hands MKL the plain weight, which MKL copies into that layout on every call; at a prompt's 77 tokens the copy
+    /// costs about as much as the arithmetic, and packing once takes it out of every forward. MKL's packed buffers are
+    /// 1.07–1.29× the weights they replace, depending on the kernels it picked for this CPU (<c>docs/performance.md</c>).
+    /// On a CPU that is not Intel's, MKL picks its generic kernels unless the application called
+    /// <see cref="Diffusion.Net.Hosting.MklDispatch.IgnoreCpuVendor"/> first, and packing then gains nothing.
+    /// Afterwards the encoder only runs forward passes, in float32 on the CPU without gradients: the packed layers'
+    /// <c>weight</c> entries are empty tensors, so loading weights into the model, changing its dtype or device, or an
+    /// input that requires a gradient fails with an exception.
+    /// </summary>
+    /// <returns>
+    /// True when the weights are packed (also when they already were); false, with nothing changed, where it does not
+    /// apply: weights not float32 on the CPU, or a libtorch that exports no MKL packed GEMM (its Linux x64 builds do).
+    /// </returns>
+    public bool PackLinearWeights()
+    {
+        if (IsPacked) return true;
+        var layers = modules().OfType<LinearLayer>().ToList();
+        if (!MklPackedGemm.IsSupported || layers.Count == 0) return false;
+        foreach (var (_, p) in named_parameters())
+            if (p.dtype != ScalarType.Float32 || p.device_type != TorchSharp.DeviceType.CPU) return false;
+        // One layer at a time: the peak is the model plus one packed buffer.
+        foreach (var layer in layers) layer.PackWeight();
+        IsPacked = true;
+        return true;
+    }
 
     /// <summary>The tied-embedding aliases for loading: either key fills both entries.</summary>
     public static IReadOnlyDictionary<string, string[]> TiedKeys { get; } = new Dictionary<string, string[]>

@@ -1,0 +1,136 @@
+using System.Runtime.InteropServices;
+using Diffusion.Net.DeepFloyd.Loading;
+using Diffusion.Net.DeepFloyd.Models;
+using Diffusion.Net.DeepFloyd.Text;
+using Diffusion.Net.IO;
+using Diffusion.Net.Testing;
+using FluentAssertions;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Diffusion.Net.DeepFloyd.Tests;
+
+/// <summary>
+/// <see cref="T5EncoderModel.PackLinearWeights"/>: the same encoder through MKL's packed GEMM, against transformers' outputs
+/// and against itself unpacked; what is left of the model afterwards; where it does not apply.
+/// </summary>
+public class T5PackedWeightsTests
+{
+    /// <summary>libtorch's Linux x64 builds export MKL's packed GEMM; elsewhere the tests check that nothing changes.</summary>
+    private static bool Expected => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+
+    private static T5EncoderModel LoadTiny(out T5Config config)
+    {
+        config = T5Config.Load(Fixtures.Path("t5_encoder_tiny", "config.json"));
+        var model = new T5EncoderModel(config);
+        using (var weights = ShardedSafetensors.Open(Fixtures.Path("t5_encoder_tiny", "model.safetensors.index.json")))
+            ModuleWeights.Load(model, weights, T5EncoderModel.TiedKeys);
+        model.eval();
+        return model;
+    }
+
+    [Fact]
+    public void PackedEncoder_MatchesTransformers_AndItselfUnpacked_AtSeveralBatchSizes()
+    {
+        using var model = LoadTiny(out var config);
+        using var io = SafetensorsFile.Open(Fixtures.Path("t5_encoder_tiny", "io.safetensors"));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = io.Read("input_ids");
+        var mask = io.Read("attention_mask");
+        var three = cat([ids, ids.flip(1), ids], 0);
+        var unpackedMasked = model.Forward(ids, mask);
+        var unpackedThree = model.Forward(three);
+        long before = model.ParameterCount;
+
+        MklPackedGemm.IsSupported.Should().Be(Expected);
+        model.PackLinearWeights().Should().Be(Expected);
+        model.IsPacked.Should().Be(Expected);
+        if (!Expected)
+        {
+            model.ParameterCount.Should().Be(before, "nothing changes where it does not apply");
+            return;
+        }
+        TensorAssert.Close(model.Forward(ids, mask), io.Read("last_hidden_state"), 1e-4, 1e-4, "last_hidden_state against transformers");
+        TensorAssert.Close(model.Forward(ids, mask), unpackedMasked, 1e-5, 1e-5, "packed against unpacked, with the mask");
+        TensorAssert.Close(model.Forward(three), unpackedThree, 1e-5, 1e-5, "a batch of three: three times the rows of one prompt");
+        // The 3 blocks' 4 attention and 3 feed-forward weights are released; the embedding and the norms stay.
+        long released = 3 * (4L * 32 * 32 + 3L * 32 * 64);
+        model.ParameterCount.Should().Be(before - released);
+        model.PackLinearWeights().Should().BeTrue("packing twice is a no-op");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(77)]
+    [InlineData(231)]
+    public void PackedGemm_OnePackingServesEveryRowCount_AsLinearComputesIt(long rows)
+    {
+        if (!MklPackedGemm.IsSupported) return;
+        using var scope = NewDisposeScope();
+        var gen = new Generator(5);
+        var w = randn([96, 80], generator: gen);
+        var x = randn([rows, 80], generator: gen);
+        var packed = MklPackedGemm.PackWeight(w);
+        packed.numel().Should().BeGreaterThanOrEqualTo(w.numel(), "MKL's layout holds the whole weight");
+        var y = MklPackedGemm.Multiply(x, packed, 96, 80);
+        var reference = nn.functional.linear(x.to(ScalarType.Float64), w.to(ScalarType.Float64));
+        double error = (y.to(ScalarType.Float64) - reference).abs().max().item<double>() / reference.abs().max().item<double>();
+        error.Should().BeLessThan(1e-5, "float32 rounding of an 80-term dot product");
+        // A non-contiguous, 3-D input is the same product.
+        var x3 = randn([2, 80, rows], generator: gen).transpose(1, 2);
+        TensorAssert.Close(MklPackedGemm.Multiply(x3, packed, 96, 80), nn.functional.linear(x3, w), 1e-4, 1e-5, "a transposed [2, rows, 80] input");
+    }
+
+    [Fact]
+    public void PackingAndMultiplying_LeaveNoTensorBehind_SoThePackedWeightsMemoryIsReleased()
+    {
+        if (!MklPackedGemm.IsSupported) return;
+        using var noGrad = no_grad();
+        using var w = randn(48, 40);
+        using var x = randn(77, 40);
+        // A temporary view of the weight left alive would keep its whole storage resident after the layer lets it go.
+        long before = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
+        using (var packed = MklPackedGemm.PackWeight(w))
+        using (var y = MklPackedGemm.Multiply(x, packed, 48, 40))
+            (TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount - before).Should().Be(2, "the packed buffer and the product");
+        TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount.Should().Be(before);
+    }
+
+    [Fact]
+    public void PackedGemm_RefusesInputsItCannotServe_BeforeCallingMkl()
+    {
+        if (!MklPackedGemm.IsSupported) return;
+        using var scope = NewDisposeScope();
+        var packed = MklPackedGemm.PackWeight(randn(16, 8));
+        FluentActions.Invoking(() => MklPackedGemm.Multiply(randn(4, 9), packed, 16, 8)).Should().Throw<ArgumentException>().WithMessage("*last dimension must be 8*");
+        FluentActions.Invoking(() => MklPackedGemm.Multiply(randn(4, 8).to(ScalarType.BFloat16), packed, 16, 8)).Should().Throw<InvalidOperationException>().WithMessage("*float32*BFloat16*");
+        FluentActions.Invoking(() => MklPackedGemm.Multiply(randn(4, 8).requires_grad_(), packed, 16, 8)).Should().Throw<InvalidOperationException>().WithMessage("*gradient*");
+        FluentActions.Invoking(() => MklPackedGemm.PackWeight(randn(16, 8).to(ScalarType.BFloat16))).Should().Throw<ArgumentException>().WithMessage("*float32*");
+    }
+
+    [Fact]
+    public void ABfloat16Encoder_IsNotPacked_AndTheOptionIsRefusedForIt()
+    {
+        var config = T5Config.Load(Fixtures.Path("t5_encoder_tiny", "config.json"));
+        using var model = new T5EncoderModel(config, new WeightAllocation(CPU, ScalarType.BFloat16));
+        long before = model.ParameterCount;
+        model.PackLinearWeights().Should().BeFalse();
+        model.IsPacked.Should().BeFalse();
+        model.ParameterCount.Should().Be(before);
+        FluentActions.Invoking(() => (DeepFloydOptions.Bf16 with { LoadTextEncoder = true, PackTextEncoderWeights = true }).Validate())
+            .Should().Throw<ArgumentException>().Which.ParamName.Should().Be(nameof(DeepFloydOptions.PackTextEncoderWeights));
+    }
+
+    [Fact]
+    public void TheLoadOption_PacksTheTextEncoder_AndItEncodesAsBefore()
+    {
+        using var folder = new TinyPipelineFolder(withTextEncoder: true);
+        using var plain = DeepFloydModel.Load(folder.Root, DeepFloydOptions.Float32 with { LoadTextEncoder = true });
+        using var packed = DeepFloydModel.Load(folder.Root, DeepFloydOptions.Float32 with { LoadTextEncoder = true, PackTextEncoderWeights = true });
+        packed.TextEncoder!.Encoder.IsPacked.Should().Be(Expected);
+        using var scope = NewDisposeScope();
+        TensorAssert.Close(packed.TextEncoder.Encode(["a rocket ship", ""]), plain.TextEncoder!.Encode(["a rocket ship", ""]), 1e-5, 1e-5, "the same prompts");
+    }
+}
