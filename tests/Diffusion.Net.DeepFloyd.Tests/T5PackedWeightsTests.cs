@@ -5,6 +5,7 @@ using Diffusion.Net.DeepFloyd.Text;
 using Diffusion.Net.IO;
 using Diffusion.Net.Testing;
 using FluentAssertions;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -108,6 +109,36 @@ public class T5PackedWeightsTests
         FluentActions.Invoking(() => MklPackedGemm.Multiply(randn(4, 8).to(ScalarType.BFloat16), packed, 16, 8)).Should().Throw<InvalidOperationException>().WithMessage("*float32*BFloat16*");
         FluentActions.Invoking(() => MklPackedGemm.Multiply(randn(4, 8).requires_grad_(), packed, 16, 8)).Should().Throw<InvalidOperationException>().WithMessage("*gradient*");
         FluentActions.Invoking(() => MklPackedGemm.PackWeight(randn(16, 8).to(ScalarType.BFloat16))).Should().Throw<ArgumentException>().WithMessage("*float32*");
+    }
+
+    [Fact]
+    public void ConvertingTheEncoder_ConvertsTheTiedTableOnce_AndMatchesOneLoadedInThatDtype()
+    {
+        using var converted = LoadTiny(out var config);
+        converted.to(ScalarType.BFloat16);
+        using var loaded = new T5EncoderModel(config, new WeightAllocation(CPU, ScalarType.BFloat16));
+        using (var weights = ShardedSafetensors.Open(Fixtures.Path("t5_encoder_tiny", "model.safetensors.index.json")))
+            ModuleWeights.Load(loaded, weights, T5EncoderModel.TiedKeys);
+        var state = converted.state_dict();
+        ReferenceEquals(state["shared.weight"], state["encoder.embed_tokens.weight"]).Should().BeTrue("the table stays tied");
+        state["shared.weight"].dtype.Should().Be(ScalarType.BFloat16);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var io = SafetensorsFile.Open(Fixtures.Path("t5_encoder_tiny", "io.safetensors"));
+        var ids = io.Read("input_ids");
+        TensorAssert.BitIdentical(converted.Forward(ids), loaded.Forward(ids));
+    }
+
+    [Fact]
+    public void APackedEncoder_ConvertedToAnotherDtype_FailsClearlyAtItsNextForward()
+    {
+        if (!MklPackedGemm.IsSupported) return;
+        using var model = LoadTiny(out _);
+        model.PackLinearWeights().Should().BeTrue();
+        model.to(ScalarType.BFloat16);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        FluentActions.Invoking(() => model.Forward(ones(1, 5, ScalarType.Int64))).Should().Throw<InvalidOperationException>().WithMessage("*packed for float32*");
     }
 
     [Fact]

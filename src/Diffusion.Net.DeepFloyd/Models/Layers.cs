@@ -155,13 +155,6 @@ internal sealed class EmbeddingLayer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>Wraps an existing table (tied weights).</summary>
-    public EmbeddingLayer(Parameter tied) : base(nameof(EmbeddingLayer))
-    {
-        weight = tied;
-        RegisterComponents();
-    }
-
     /// <summary>The table.</summary>
     public Parameter Weight => weight;
 

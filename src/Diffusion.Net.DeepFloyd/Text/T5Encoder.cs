@@ -184,7 +184,9 @@ internal sealed class T5Stack : nn.Module
 
     internal T5Stack(T5Config config, EmbeddingLayer shared, WeightAllocation allocation) : base(nameof(T5Stack))
     {
-        embed_tokens = new EmbeddingLayer(shared.Weight);
+        // The same module under both names, not a second module over the same tensor: converting the model (to())
+        // then converts the table once, where a second owner would be left holding the table it replaced.
+        embed_tokens = shared;
         block = new ModuleList<T5Block>();
         for (int i = 0; i < config.NumLayers; i++) block.Add(new T5Block(config, i == 0, allocation));
         final_layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, allocation);
