@@ -36,7 +36,7 @@ internal static class MklPackedGemm
     /// </summary>
     public static Tensor PackWeight(Tensor weight)
     {
-        var entry = s_entry.Value ?? throw new PlatformNotSupportedException("This process's libtorch does not export MKL's packed GEMM (cblas_sgemm_pack).");
+        var entry = RequireEntry();
         CheckWeight(weight);
         int n = checked((int)weight.shape[0]), k = checked((int)weight.shape[1]);
         nuint bytes = entry.GetSize(BMatrix, 1, n, k);
@@ -57,7 +57,7 @@ internal static class MklPackedGemm
     /// <summary>y [..., N] = x [..., K] Wᵀ from a buffer <see cref="PackWeight"/> made of W [N, K].</summary>
     public static Tensor Multiply(Tensor x, Tensor packed, long n, long k)
     {
-        var entry = s_entry.Value ?? throw new PlatformNotSupportedException("This process's libtorch does not export MKL's packed GEMM (cblas_sgemm_pack).");
+        var entry = RequireEntry();
         if (x.dtype != ScalarType.Float32 || x.device_type != TorchSharp.DeviceType.CPU)
             throw new InvalidOperationException($"The layer's weight is packed for float32 on the CPU; the input is {x.dtype} on {x.device}.");
         if (x.dim() < 1 || x.shape[^1] != k) throw new ArgumentException($"The input's last dimension must be {k}; got [{string.Join(", ", x.shape)}].", nameof(x));
@@ -78,6 +78,9 @@ internal static class MklPackedGemm
         }
         return y;
     }
+
+    private static Entry RequireEntry() =>
+        s_entry.Value ?? throw new PlatformNotSupportedException("This process's libtorch does not export MKL's packed GEMM (cblas_sgemm_pack).");
 
     private static void CheckWeight(Tensor weight)
     {
