@@ -12,6 +12,28 @@ internal sealed record ChildResult(string Side, double MedianS, double[] Times, 
         return line is null ? -1 : long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Set to 1 in a child's environment to write its memory at each stage to stderr (<see cref="Trace"/>).</summary>
+    public const string MemoryTraceVariable = "DN_PEERS_MEMTRACE";
+
+    /// <summary>
+    /// One stderr line of the process's memory now: resident anonymous and file-backed pages (smaps_rollup) and the
+    /// peak so far, so a peak can be split into the engine's base, its weights and its activations.
+    /// </summary>
+    public static void Trace(string stage)
+    {
+        if (Environment.GetEnvironmentVariable(MemoryTraceVariable) is not ("1" or "2")) return;
+        if (Environment.GetEnvironmentVariable(MemoryTraceVariable) == "2") File.Copy("/proc/self/smaps", $"/tmp/smaps-{Environment.ProcessId}-{stage.Replace(' ', '_')}", true);
+        var fields = new Dictionary<string, long>();
+        foreach (var l in File.ReadLines("/proc/self/smaps_rollup"))
+        {
+            var parts = l.Split(':', 2);
+            if (parts.Length == 2 && parts[0] is "Rss" or "Anonymous" or "Private_Dirty" or "Shared_Clean" or "Private_Clean")
+                fields[parts[0]] = long.Parse(parts[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"memtrace {stage}: rss {fields.GetValueOrDefault("Rss") / 1024.0:0.0} MB, anon {fields.GetValueOrDefault("Anonymous") / 1024.0:0.0}, file-clean {(fields.GetValueOrDefault("Shared_Clean") + fields.GetValueOrDefault("Private_Clean")) / 1024.0:0.0}, private-dirty {fields.GetValueOrDefault("Private_Dirty") / 1024.0:0.0}, peak {PeakRss() / 1024.0:0.0}"));
+    }
+
     public static ChildResult FromTimes(string side, List<double> times)
     {
         var sorted = times.Order().ToArray();

@@ -44,6 +44,31 @@ internal static class PeerRun
     /// <summary>In a child's environment, the images per pass its MNIST UNet runs (<see cref="OursWholeBatch"/>: int.MaxValue).</summary>
     internal const string ChunkVariable = "DN_PEERS_CHUNK";
 
+    /// <summary>
+    /// Our child on another C allocator, preloaded into the process (<c>LD_PRELOAD</c>, the only way to put one under
+    /// libtorch): <c>ours+jemalloc</c> and <c>ours+tcmalloc</c> (Debian's <c>libjemalloc2</c> and
+    /// <c>libtcmalloc-minimal4</c>). Not in any row by default; name one in <c>DN_PEERS_SIDES</c> to add it to a row.
+    /// Same arithmetic as ours, so its output is not compared.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string> OursPreloaded = new Dictionary<string, string>
+    {
+        ["ours+jemalloc"] = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+        ["ours+tcmalloc"] = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
+    };
+
+    /// <summary>In a preloaded child's environment: the library it must find mapped, or it fails (a preload that did not happen must not pass for one).</summary>
+    internal const string PreloadVariable = "DN_PEERS_PRELOAD";
+
+    /// <summary>In a child: fails unless the allocator its parent preloaded is mapped into this process.</summary>
+    internal static void CheckPreload()
+    {
+        if (Environment.GetEnvironmentVariable(PreloadVariable) is not { Length: > 0 } library) return;
+        // The maps name the file the soname link points to.
+        string real = File.ResolveLinkTarget(library, returnFinalTarget: true)?.FullName ?? library;
+        if (!File.ReadLines("/proc/self/maps").Any(l => l.EndsWith(library, StringComparison.Ordinal) || l.EndsWith(real, StringComparison.Ordinal)))
+            throw new InvalidOperationException($"{library} was to be preloaded but is not mapped into this process");
+    }
+
     /// <summary>The chunk a side asks for, or null for the library's automatic one.</summary>
     private static int? ChunkOf(string side) =>
         side == OursWholeBatch ? int.MaxValue
@@ -112,6 +137,7 @@ internal static class PeerRun
                 sides = sides.Where(s => (s.Name == "ours" && s.DType == "float32") || names.Contains(s.Name) || names.Contains($"{s.Name}:{s.DType}")).ToArray();
                 if (net is "mnist" or "sample")
                     sides = [.. sides, .. names.Where(n => n != OursWholeBatch && ChunkOf(n) is not null).Select(n => new Side(n, "float32", sides[0].Reps))];
+                sides = [.. sides, .. names.Where(OursPreloaded.ContainsKey).Select(n => new Side(n, "float32", sides[0].Reps))];
             }
             foreach (int threads in threadCounts)
             {
@@ -153,12 +179,13 @@ internal static class PeerRun
         var who = side.Name.StartsWith("ours", StringComparison.Ordinal) ? "ours" : "ort";
         bool keepBuffers = side.Name is OursKeepingBuffers or OursHeapAndMkl, mkl = side.Name is OursMklAnyVendor or OursHeapAndMkl or OursMklPacked;
         int? chunk = ChunkOf(side.Name);
-        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, chunk, mkl, side.Name == OursRetaining).Result;
-        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, chunk, mkl, pack: side.Name == OursMklPacked).Result;
+        var preload = OursPreloaded.GetValueOrDefault(side.Name);
+        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, chunk, mkl, side.Name == OursRetaining, preload: preload).Result;
+        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, chunk, mkl, pack: side.Name == OursMklPacked, preload: preload).Result;
     }
 
     /// <summary>Runs one child (this executable, or Python) and parses its JSON line; also the child's whole wall time.</summary>
-    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, int? chunk = null, bool mkl = false, bool retain = false, bool pack = false)
+    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, int? chunk = null, bool mkl = false, bool retain = false, bool pack = false, string? preload = null)
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo();
@@ -183,6 +210,12 @@ internal static class PeerRun
         if (mkl) psi.Environment[MklVariable] = "1";
         if (retain) psi.Environment[RetainVariable] = "1";
         if (pack) psi.Environment[PackVariable] = "1";
+        if (preload is not null)
+        {
+            if (!File.Exists(preload)) throw new FileNotFoundException($"{preload}: the allocator to preload is not installed (apt-get install libjemalloc2 libtcmalloc-minimal4)", preload);
+            psi.Environment["LD_PRELOAD"] = preload;
+            psi.Environment[PreloadVariable] = preload;
+        }
         var wall = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
@@ -230,7 +263,7 @@ internal static class PeerRun
         var reference = RawSafetensors.Read(OutFile(dir, net, "ours", "float32", batch))["out"].Floats();
         double scale = reference.Max(Math.Abs);
         // Ours with the heap setting or without the release is the same arithmetic as ours; its output overwrote ours' with the same values.
-        foreach (var side in sides.Where(s => !(s.Name == "ours" && s.DType == "float32") && s.Name is not (OursKeepingBuffers or OursRetaining)))
+        foreach (var side in sides.Where(s => !(s.Name == "ours" && s.DType == "float32") && s.Name is not (OursKeepingBuffers or OursRetaining) && !OursPreloaded.ContainsKey(s.Name)))
         {
             if (!File.Exists(OutFile(dir, net, side.Name, side.DType, batch)))
             {
@@ -259,7 +292,7 @@ internal static class PeerRun
 
     private static string OutFile(string dir, string net, string side, string dtype, int batch)
     {
-        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers or OursRetaining => "ours", _ when ChunkOf(side) is int c => c == int.MaxValue ? WholeBatchOutput : $"ours-chunk{c}", OursMklPacked => PackedOutput, OursMklAnyVendor or OursHeapAndMkl => MklOutput, _ => side };
+        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers or OursRetaining => "ours", _ when OursPreloaded.ContainsKey(side) => "ours", _ when ChunkOf(side) is int c => c == int.MaxValue ? WholeBatchOutput : $"ours-chunk{c}", OursMklPacked => PackedOutput, OursMklAnyVendor or OursHeapAndMkl => MklOutput, _ => side };
         if (net == "sample") return Path.Combine(dir, "mnist", $"out-sample-{who}.safetensors");
         return TimingChild.OutPath(dir, net, who, dtype, batch);
     }

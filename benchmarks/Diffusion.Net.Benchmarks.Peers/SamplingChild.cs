@@ -18,6 +18,7 @@ internal static class SamplingChild
 {
     public static string Run(string side, string dir, int threads, int reps)
     {
+        PeerRun.CheckPreload();
         PeerRun.ApplyMklOptIn();
         set_num_threads(threads);
         if (Environment.GetEnvironmentVariable(PeerRun.KeepBuffersVariable) == "1") Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers();

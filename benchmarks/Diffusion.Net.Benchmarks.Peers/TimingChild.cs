@@ -50,8 +50,11 @@ internal static class TimingChild
 
     private static string Ours(string net, string dir, string dtypeName, int threads, int reps, int batch)
     {
+        ChildResult.Trace("start");
+        PeerRun.CheckPreload();
         PeerRun.ApplyMklOptIn();
         set_num_threads(threads);
+        ChildResult.Trace("runtime");
         if (Environment.GetEnvironmentVariable(PeerRun.KeepBuffersVariable) == "1") Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers();
         var dtype = dtypeName == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
         var folder = Folder(dir, net);
@@ -102,7 +105,9 @@ internal static class TimingChild
         }
         using (model)
         {
+            ChildResult.Trace("model");
             using (NewDisposeScope()) step();
+            ChildResult.Trace("warm");
             var times = new List<double>();
             Tensor? last = null;
             for (int i = 0; i < reps; i++)
@@ -113,8 +118,10 @@ internal static class TimingChild
                 times.Add(sw.Elapsed.TotalSeconds);
                 last?.Dispose();
                 last = output.to(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
+                ChildResult.Trace($"rep {i + 1}");
             }
             SafetensorsWriter.Save(OutPath(dir, net, PeerRun.OursOutput(), dtypeName, batch), new Dictionary<string, Tensor> { ["out"] = last! });
+            ChildResult.Trace("end");
             return ChildResult.FromTimes("ours", times).ToJson();
         }
     }
@@ -146,6 +153,7 @@ internal static class TimingChild
     {
         if (dtypeName != "float32") throw new ArgumentException("ONNX Runtime's x64 CPU provider has no bfloat16 kernels for these graphs; run it in float32.", nameof(dtypeName));
         var folder = Folder(dir, net);
+        ChildResult.Trace("start");
         using var options = OrtOptions(threads);
         // The per-node profile (tools/ort_profile.py sums it): ONNX Runtime's own, since no external profiler sees its kernels.
         if (Environment.GetEnvironmentVariable(OrtProfileVariable) is { Length: > 0 } prefix)
@@ -155,6 +163,7 @@ internal static class TimingChild
             options.EnableProfiling = true;
         }
         using var session = new InferenceSession(OnnxPath(dir, net), options);
+        ChildResult.Trace("model");
         var inputs = RawSafetensors.Read(Path.Combine(folder, net == "mnist" ? $"inputs-{batch}.safetensors" : "inputs.safetensors"));
         var names = session.InputMetadata.Keys.ToArray();
         var values = names.Select(n => inputs[n].DType == "I64"
@@ -165,6 +174,7 @@ internal static class TimingChild
         try
         {
             using (var warm = session.Run(runOptions, names, values, outputNames)) { }
+            ChildResult.Trace("warm");
             var times = new List<double>();
             float[] last = [];
             long[] shape = [];
@@ -175,8 +185,10 @@ internal static class TimingChild
                 times.Add(sw.Elapsed.TotalSeconds);
                 last = results[0].GetTensorDataAsSpan<float>().ToArray();
                 shape = results[0].GetTensorTypeAndShape().Shape;
+                ChildResult.Trace($"rep {i + 1}");
             }
             RawSafetensors.WriteFloat(OutPath(dir, net, "ort", dtypeName, batch), "out", last, shape);
+            ChildResult.Trace("end");
             return ChildResult.FromTimes("onnxruntime", times).ToJson();
         }
         finally

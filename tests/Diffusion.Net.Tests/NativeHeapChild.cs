@@ -20,8 +20,8 @@ internal static class NativeHeapChild
 
     public static int Run(string mode)
     {
-        if (mode == "keep") NativeHeap.KeepLargeBuffers();
-        else if (mode is not ("release" or "run" or "run-without")) return 2;
+        if (mode is not ("keep" or "release" or "run" or "run-without")) return 2;
+        bool kept = mode == "keep" && NativeHeap.KeepLargeBuffers();
         // A tiny pipeline before the measurement, so that libtorch's own first-use allocations are not counted.
         var pipeline = DiffusionPipeline.FromNoise(1, 1, 8, 8)
             .Denoise(new GaussianDataPredictor(NoiseSchedules.Linear(1e-4, 0.02, 1000), 0.1, 0.5), Timesteps.Leading(4, 1000), Condition.None);
@@ -45,6 +45,9 @@ internal static class NativeHeapChild
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"before={before}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after={after}"));
         Console.WriteLine($"released={released}");
+        Console.WriteLine($"kept={kept}");
+        Console.WriteLine($"allocator={NativeHeap.Allocator}");
+        Console.WriteLine($"supported={NativeHeap.IsSupported}");
         return 0;
     }
 

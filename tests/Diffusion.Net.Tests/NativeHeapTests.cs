@@ -31,8 +31,12 @@ public sealed class NativeHeapTests
             NativeHeap.KeepLargeBuffers().Should().BeFalse("elsewhere it changes nothing");
             return;
         }
-        NativeHeap.IsSupported.Should().Be(File.Exists("/proc/self/maps") && File.ReadAllText("/proc/self/maps").Contains("libc.so.6"),
-            "glibc is libc.so.6");
+        bool glibc = File.Exists("/proc/self/maps") && File.ReadAllText("/proc/self/maps").Contains("libc.so.6");
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LD_PRELOAD")))
+        {
+            NativeHeap.Allocator.Should().Be(glibc ? NativeAllocator.Glibc : NativeAllocator.Other, "nothing was preloaded, so malloc is the C library's");
+            NativeHeap.IsSupported.Should().Be(glibc, "glibc is libc.so.6");
+        }
         if (!NativeHeap.IsSupported) return;
 
         // What the call guarantees on every arena: a 40 MB request, above glibc's largest dynamic mmap threshold, now
@@ -70,11 +74,39 @@ public sealed class NativeHeapTests
         Drop(RunChild("keep")).Should().BeLessThan(Holes / 4, "after KeepLargeBuffers freed buffers stay resident");
     }
 
+    /// <summary>
+    /// An application started with another allocator preloaded: the library finds it, and the release is that
+    /// allocator's own (TCMalloc's <c>MallocExtension_ReleaseFreeMemory</c>, jemalloc's arena purge), at a pipeline
+    /// run's end too; glibc's settings are left alone, since they would tune a heap nobody allocates from.
+    /// </summary>
+    [Theory]
+    [InlineData("libtcmalloc_minimal.so.4", NativeAllocator.TCMalloc, "libtcmalloc-minimal4")]
+    [InlineData("libjemalloc.so.2", NativeAllocator.Jemalloc, "libjemalloc2")]
+    public void UnderAPreloadedAllocator_ReleaseIsThatAllocatorsOwn_AndKeepLargeBuffersChangesNothing(string library, NativeAllocator expected, string package)
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.Arm64)) return;
+        var path = Path.Combine("/usr/lib", RuntimeInformation.ProcessArchitecture == Architecture.X64 ? "x86_64-linux-gnu" : "aarch64-linux-gnu", library);
+        File.Exists(path).Should().BeTrue($"this test preloads Debian's {library}; install it with: sudo apt-get install -y {package}");
+        var preload = new Dictionary<string, string> { ["LD_PRELOAD"] = path };
+
+        var released = RunChild("release", preload);
+        released["allocator"].Should().Be(expected.ToString());
+        released["supported"].Should().Be("False", "KeepLargeBuffers tunes glibc's malloc, which this process does not use");
+        released["released"].Should().Be("True");
+        Drop(released).Should().BeGreaterThan(Holes / 2, $"{expected}'s own release returns the freed blocks' pages");
+
+        Drop(RunChild("run-without", preload)).Should().BeLessThan(Holes / 4, $"{expected} keeps freed pages by itself, so the drops here are the release's");
+        Drop(RunChild("run", preload)).Should().BeGreaterThan(Holes / 2, "a pipeline run ends with the same release");
+        var keep = RunChild("keep", preload);
+        keep["kept"].Should().Be("False", "there is no glibc heap to tune");
+        Drop(keep).Should().BeGreaterThan(Holes / 2, "a KeepLargeBuffers that changed nothing does not stop the release");
+    }
+
     private static long Drop(Dictionary<string, string> child) =>
         long.Parse(child["before"], CultureInfo.InvariantCulture) - long.Parse(child["after"], CultureInfo.InvariantCulture);
 
-    private static Dictionary<string, string> RunChild(string mode) =>
-        TestChildProcess.Run("--native-heap", mode, "the child runs a 4-step pipeline on an 8×8 image");
+    private static Dictionary<string, string> RunChild(string mode, IReadOnlyDictionary<string, string>? environment = null) =>
+        TestChildProcess.Run("--native-heap", mode, "the child runs a 4-step pipeline on an 8×8 image", environment);
 
     [Flags]
     private enum Chunk

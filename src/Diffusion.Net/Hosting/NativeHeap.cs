@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace Diffusion.Net.Hosting;
 
 /// <summary>
-/// The C heap that libtorch allocates CPU tensors from (glibc's malloc on Linux). <see cref="KeepLargeBuffers"/> is
+/// The C heap that libtorch allocates CPU tensors from: glibc's malloc on Linux, or the allocator the application
+/// preloaded (<see cref="Allocator"/>). <see cref="KeepLargeBuffers"/> is
 /// process-wide tuning that nothing in Diffusion.Net calls: it changes how every allocation of the process is served,
 /// native code included, so it is the application's choice, made once at start-up. <see cref="ReleaseFreedMemory"/>
 /// changes no setting; a <see cref="Pipelines.DiffusionPipeline"/> run calls it when it ends
@@ -14,7 +15,11 @@ namespace Diffusion.Net.Hosting;
 /// again on free, so a network whose activations are larger than that faults every page of every activation in
 /// again on every forward pass: a batch-200 MNIST UNet forward has 40–80 MB activations. Keeping such buffers on the
 /// heap lets the next forward reuse pages that are already mapped, at the price of a resident set that does not shrink
-/// back after the peak.
+/// back after the peak. Over repeated forward passes glibc's heap also fragments: freed activations leave holes that
+/// small live allocations split, and the resident set climbs to about twice one pass's before it levels off. A
+/// long-running service started with TCMalloc preloaded (<c>LD_PRELOAD</c>) avoids that at no cost in speed; jemalloc
+/// does too, but faulted its freed pages in again on every pass and ran slower (<c>docs/performance.md</c>).
+/// <see cref="ReleaseFreedMemory"/> serves all three.
 /// </remarks>
 public static class NativeHeap
 {
@@ -23,8 +28,13 @@ public static class NativeHeap
 
     private static volatile bool s_keepingLargeBuffers;
 
-    /// <summary>Whether <see cref="KeepLargeBuffers"/> has an effect here: Linux with glibc.</summary>
-    public static bool IsSupported { get; } = DetectGlibc();
+    private static readonly Lazy<(NativeAllocator Kind, Delegate? Release)> s_allocator = new(DetectAllocator);
+
+    /// <summary>The allocator that serves this process's <c>malloc</c>, found from the library that exports the <c>malloc</c> the process binds to.</summary>
+    public static NativeAllocator Allocator => s_allocator.Value.Kind;
+
+    /// <summary>Whether <see cref="KeepLargeBuffers"/> has an effect here: Linux with glibc's malloc as the process's allocator.</summary>
+    public static bool IsSupported => Allocator == NativeAllocator.Glibc;
 
     /// <summary>
     /// <b>Process-wide and opt-in:</b> makes glibc's malloc serve requests up to <paramref name="maxBufferBytes"/>
@@ -35,7 +45,7 @@ public static class NativeHeap
     /// per-thread heaps, which hold at most 64 MiB: their larger requests still get an <c>mmap</c> each.
     /// </summary>
     /// <param name="maxBufferBytes">The largest request served from the heap, and the free memory a heap keeps; 1 MiB … 2 GiB − 1 (default 256 MiB).</param>
-    /// <returns>True when glibc accepted both settings; false where the C library is not glibc (Windows, macOS, musl), where nothing is changed.</returns>
+    /// <returns>True when glibc accepted both settings; false where the process's allocator is not glibc's (Windows, macOS, musl, or another allocator preloaded), where nothing is changed.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBufferBytes"/> is outside 1 MiB … 2 GiB − 1.</exception>
     public static bool KeepLargeBuffers(long maxBufferBytes = 256L << 20)
     {
@@ -50,18 +60,40 @@ public static class NativeHeap
         return trim && mmap;
     }
 
-    /// <summary>Whether <see cref="KeepLargeBuffers"/> has been called in this process.</summary>
+    /// <summary>Whether <see cref="KeepLargeBuffers"/> has been called in this process and applied (glibc's malloc only).</summary>
     public static bool IsKeepingLargeBuffers => s_keepingLargeBuffers;
 
     /// <summary>
-    /// Returns the free pages of every glibc heap to the system (<c>malloc_trim(0)</c>), settings unchanged. Freed
+    /// Returns the allocator's free pages to the system, settings unchanged: glibc's <c>malloc_trim(0)</c>, TCMalloc's
+    /// <c>MallocExtension_ReleaseFreeMemory()</c> or a purge of every jemalloc arena (<see cref="Allocator"/>). Freed
     /// tensors of 128 KiB … 32 MiB stay on glibc's heaps once its dynamic mmap threshold has risen past them, in holes
     /// between live allocations that its automatic trimming at the top of a heap never reaches; across repeated runs
     /// those holes add up, so the resident set of repeated runs climbs well past one run's peak
-    /// (<c>docs/performance.md</c>). The pages of the next run's buffers are mapped again on first use.
+    /// (<c>docs/performance.md</c>). The other two also keep freed pages for reuse and return them only over time. The
+    /// pages of the next run's buffers are mapped again on first use.
     /// </summary>
-    /// <returns>True when glibc returned memory; false when it had none to return, or the C library is not glibc (nothing is done).</returns>
-    public static bool ReleaseFreedMemory() => IsSupported && NativeMethods.malloc_trim(0) == 1;
+    /// <returns>
+    /// True when glibc returned memory or the other allocator was asked to (TCMalloc does not say how much); false
+    /// when glibc had none to return, jemalloc refused, or the allocator is <see cref="NativeAllocator.Other"/>
+    /// (nothing is done).
+    /// </returns>
+    public static bool ReleaseFreedMemory()
+    {
+        var (kind, release) = s_allocator.Value;
+        switch (kind)
+        {
+            case NativeAllocator.Glibc:
+                return NativeMethods.malloc_trim(0) == 1;
+            case NativeAllocator.TCMalloc:
+                ((ReleaseFreeMemoryFunction)release!)();
+                return true;
+            case NativeAllocator.Jemalloc:
+                // MALLCTL_ARENAS_ALL (4096) names every arena at once; mallctl returns 0 on success.
+                return ((MallctlFunction)release!)("arena.4096.purge", IntPtr.Zero, IntPtr.Zero, IntPtr.Zero, 0) == 0;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>The end of a pipeline run: the release, unless the application chose to keep freed buffers resident.</summary>
     internal static void ReleaseAfterRun()
@@ -69,23 +101,54 @@ public static class NativeHeap
         if (!s_keepingLargeBuffers) ReleaseFreedMemory();
     }
 
-    private static bool DetectGlibc()
+    /// <summary>
+    /// The library that defines the <c>malloc</c> this process binds to (a preloaded one comes before libc in the
+    /// lookup order), and that allocator's release entry point.
+    /// </summary>
+    private static (NativeAllocator, Delegate?) DetectAllocator()
     {
-        if (!OperatingSystem.IsLinux()) return false;
+        (NativeAllocator, Delegate?) other = (NativeAllocator.Other, null);
+        if (!OperatingSystem.IsLinux()) return other;
         try
         {
             // Only glibc exports gnu_get_libc_version; musl's mallopt exists but does nothing.
-            return NativeMethods.gnu_get_libc_version() != IntPtr.Zero;
+            if (NativeMethods.gnu_get_libc_version() == IntPtr.Zero) return other;
         }
-        catch (EntryPointNotFoundException)
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
-            return false;
+            return other;
         }
-        catch (DllNotFoundException)
-        {
-            return false;
-        }
+        // dladdr is in libc since glibc 2.34 and in libdl before; libdl.so.2 still resolves it on later ones.
+        if (!NativeLibrary.TryLoad("libdl.so.2", out var libdl) || !NativeLibrary.TryGetExport(libdl, "dladdr", out var dladdrEntry)
+            || !NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "malloc", out var malloc))
+            return other;
+        var dladdr = Marshal.GetDelegateForFunctionPointer<DladdrFunction>(dladdrEntry);
+        if (dladdr(malloc, out var info) == 0 || info.FileName == IntPtr.Zero) return other;
+        var path = Marshal.PtrToStringUTF8(info.FileName) ?? "";
+        var file = Path.GetFileName(path);
+        if (file.StartsWith("libc.so", StringComparison.Ordinal) || file.StartsWith("libc-", StringComparison.Ordinal))
+            return (NativeAllocator.Glibc, null);
+        var (kind, entry) = file.StartsWith("libtcmalloc", StringComparison.Ordinal) ? (NativeAllocator.TCMalloc, "MallocExtension_ReleaseFreeMemory")
+            : file.StartsWith("libjemalloc", StringComparison.Ordinal) ? (NativeAllocator.Jemalloc, "mallctl")
+            : (NativeAllocator.Other, null);
+        // The library is the process's allocator, already loaded; this handle only adds a reference.
+        if (entry is null || !NativeLibrary.TryLoad(path, out var library) || !NativeLibrary.TryGetExport(library, entry, out var release))
+            return other;
+        return kind == NativeAllocator.TCMalloc
+            ? (kind, Marshal.GetDelegateForFunctionPointer<ReleaseFreeMemoryFunction>(release))
+            : (kind, Marshal.GetDelegateForFunctionPointer<MallctlFunction>(release));
     }
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate int DladdrFunction(IntPtr address, out DlInfo info);
+
+    /// <summary>gperftools' <c>void MallocExtension_ReleaseFreeMemory(void)</c>.</summary>
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate void ReleaseFreeMemoryFunction();
+
+    /// <summary>jemalloc's <c>int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)</c>.</summary>
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate int MallctlFunction([MarshalAs(UnmanagedType.LPUTF8Str)] string name, IntPtr oldp, IntPtr oldlenp, IntPtr newp, nuint newlen);
 
     private static class NativeMethods
     {
@@ -100,5 +163,15 @@ public static class NativeHeap
         [DllImport("libc")]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int malloc_trim(nuint pad);
+    }
+
+    /// <summary>glibc's Dl_info.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct DlInfo
+    {
+        public IntPtr FileName;
+        public IntPtr FileBase;
+        public IntPtr SymbolName;
+        public IntPtr SymbolAddress;
     }
 }

@@ -6,7 +6,7 @@ namespace Diffusion.Net.Tests.Support;
 /// <summary>Runs this test assembly as a child process (<see cref="Program"/>) and reads its <c>key=value</c> lines.</summary>
 internal static class TestChildProcess
 {
-    public static Dictionary<string, string> Run(string option, string argument, string because)
+    public static Dictionary<string, string> Run(string option, string argument, string because, IReadOnlyDictionary<string, string>? environment = null)
     {
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
         var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -14,6 +14,7 @@ internal static class TestChildProcess
         start.ArgumentList.Add(option);
         start.ArgumentList.Add(argument);
         start.Environment["OMP_NUM_THREADS"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var child = Process.Start(start)!;
         var stderr = child.StandardError.ReadToEndAsync();
         var stdout = child.StandardOutput.ReadToEnd();
