@@ -45,16 +45,29 @@ internal static class PeerRun
     internal const string ChunkVariable = "DN_PEERS_CHUNK";
 
     /// <summary>
-    /// Our child on another C allocator, preloaded into the process (<c>LD_PRELOAD</c>, the only way to put one under
-    /// libtorch): <c>ours+jemalloc</c> and <c>ours+tcmalloc</c> (Debian's <c>libjemalloc2</c> and
-    /// <c>libtcmalloc-minimal4</c>). Not in any row by default; name one in <c>DN_PEERS_SIDES</c> to add it to a row.
-    /// Same arithmetic as ours, so its output is not compared.
+    /// The suffixes that run a side of ours on another C allocator, preloaded into the process (<c>LD_PRELOAD</c>, the
+    /// only way to put one under libtorch): <c>ours+tcmalloc</c>, <c>ours+jemalloc</c>, and on the MNIST and sampling
+    /// rows <c>ours+chunkN+tcmalloc</c> (Debian's <c>libtcmalloc-minimal4</c> and <c>libjemalloc2</c>). Not in any row
+    /// by default; name one in <c>DN_PEERS_SIDES</c> to add it. The allocator changes no arithmetic, so
+    /// <c>ours+tcmalloc</c>'s output is not compared again; a chunked one is compared as its chunk's.
     /// </summary>
-    internal static readonly IReadOnlyDictionary<string, string> OursPreloaded = new Dictionary<string, string>
+    private static readonly IReadOnlyDictionary<string, string> PreloadSuffixes = new Dictionary<string, string>
     {
-        ["ours+jemalloc"] = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
-        ["ours+tcmalloc"] = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
+        ["+jemalloc"] = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+        ["+tcmalloc"] = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
     };
+
+    /// <summary>A side's name without its allocator suffix, and the library that suffix preloads (null: none).</summary>
+    private static (string Stem, string? Preload) SplitPreload(string side)
+    {
+        foreach (var (suffix, library) in PreloadSuffixes)
+            if (side.EndsWith(suffix, StringComparison.Ordinal) && side.Length > suffix.Length)
+                return (side[..^suffix.Length], library);
+        return (side, null);
+    }
+
+    /// <summary>Whether a side is ours as it is, under a preloaded allocator (the same arithmetic as ours).</summary>
+    private static bool IsPreloadedOurs(string side) => SplitPreload(side) is ("ours", not null);
 
     /// <summary>In a preloaded child's environment: the library it must find mapped, or it fails (a preload that did not happen must not pass for one).</summary>
     internal const string PreloadVariable = "DN_PEERS_PRELOAD";
@@ -70,7 +83,9 @@ internal static class PeerRun
     }
 
     /// <summary>The chunk a side asks for, or null for the library's automatic one.</summary>
-    private static int? ChunkOf(string side) =>
+    private static int? ChunkOf(string side) => ChunkOfStem(SplitPreload(side).Stem);
+
+    private static int? ChunkOfStem(string side) =>
         side == OursWholeBatch ? int.MaxValue
         : side.StartsWith(OursChunkPrefix, StringComparison.Ordinal) && int.TryParse(side[OursChunkPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
         : null;
@@ -136,8 +151,8 @@ internal static class PeerRun
                 var names = keep.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 sides = sides.Where(s => (s.Name == "ours" && s.DType == "float32") || names.Contains(s.Name) || names.Contains($"{s.Name}:{s.DType}")).ToArray();
                 if (net is "mnist" or "sample")
-                    sides = [.. sides, .. names.Where(n => n != OursWholeBatch && ChunkOf(n) is not null).Select(n => new Side(n, "float32", sides[0].Reps))];
-                sides = [.. sides, .. names.Where(OursPreloaded.ContainsKey).Select(n => new Side(n, "float32", sides[0].Reps))];
+                    sides = [.. sides, .. names.Where(n => SplitPreload(n).Stem != OursWholeBatch && ChunkOf(n) is not null).Select(n => new Side(n, "float32", sides[0].Reps))];
+                sides = [.. sides, .. names.Where(IsPreloadedOurs).Select(n => new Side(n, "float32", sides[0].Reps))];
             }
             foreach (int threads in threadCounts)
             {
@@ -179,7 +194,7 @@ internal static class PeerRun
         var who = side.Name.StartsWith("ours", StringComparison.Ordinal) ? "ours" : "ort";
         bool keepBuffers = side.Name is OursKeepingBuffers or OursHeapAndMkl, mkl = side.Name is OursMklAnyVendor or OursHeapAndMkl or OursMklPacked;
         int? chunk = ChunkOf(side.Name);
-        var preload = OursPreloaded.GetValueOrDefault(side.Name);
+        var preload = SplitPreload(side.Name).Preload;
         if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, chunk, mkl, side.Name == OursRetaining, preload: preload).Result;
         return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, chunk, mkl, pack: side.Name == OursMklPacked, preload: preload).Result;
     }
@@ -263,7 +278,7 @@ internal static class PeerRun
         var reference = RawSafetensors.Read(OutFile(dir, net, "ours", "float32", batch))["out"].Floats();
         double scale = reference.Max(Math.Abs);
         // Ours with the heap setting or without the release is the same arithmetic as ours; its output overwrote ours' with the same values.
-        foreach (var side in sides.Where(s => !(s.Name == "ours" && s.DType == "float32") && s.Name is not (OursKeepingBuffers or OursRetaining) && !OursPreloaded.ContainsKey(s.Name)))
+        foreach (var side in sides.Where(s => !(s.Name == "ours" && s.DType == "float32") && s.Name is not (OursKeepingBuffers or OursRetaining) && !IsPreloadedOurs(s.Name)))
         {
             if (!File.Exists(OutFile(dir, net, side.Name, side.DType, batch)))
             {
@@ -292,7 +307,7 @@ internal static class PeerRun
 
     private static string OutFile(string dir, string net, string side, string dtype, int batch)
     {
-        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers or OursRetaining => "ours", _ when OursPreloaded.ContainsKey(side) => "ours", _ when ChunkOf(side) is int c => c == int.MaxValue ? WholeBatchOutput : $"ours-chunk{c}", OursMklPacked => PackedOutput, OursMklAnyVendor or OursHeapAndMkl => MklOutput, _ => side };
+        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers or OursRetaining => "ours", _ when IsPreloadedOurs(side) => "ours", _ when ChunkOf(side) is int c => c == int.MaxValue ? WholeBatchOutput : $"ours-chunk{c}", OursMklPacked => PackedOutput, OursMklAnyVendor or OursHeapAndMkl => MklOutput, _ => side };
         if (net == "sample") return Path.Combine(dir, "mnist", $"out-sample-{who}.safetensors");
         return TimingChild.OutPath(dir, net, who, dtype, batch);
     }

@@ -4,6 +4,7 @@ using Diffusion.Net.Prediction;
 using Diffusion.Net.Schedules;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xunit;
 
@@ -33,6 +34,27 @@ public class HostingTests
             .Should().Throw<OptionsValidationException>().Which;
         ex.Failures.Should().HaveCount(3);
         ex.Message.Should().Contain("float16").And.Contain("tpu").And.Contain("Threads");
+    }
+
+    [Fact]
+    public void Runtime_LogsWhichAllocatorServesCpuTensors_AtStart()
+    {
+        var logger = new ListLogger();
+        _ = new DiffusionRuntime(Options.Create(new DiffusionOptions()), logger);
+        logger.Messages.Should().ContainSingle(m => m.Level == LogLevel.Information && m.Text.Contains("allocated by"))
+            .Which.Text.Should().Contain(NativeHeap.Allocator.ToString());
+    }
+
+    private sealed class ListLogger : ILogger<DiffusionRuntime>
+    {
+        public List<(LogLevel Level, string Text)> Messages { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Add((logLevel, formatter(state, exception)));
     }
 
     [Fact]

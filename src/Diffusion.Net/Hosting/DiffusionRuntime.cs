@@ -36,6 +36,9 @@ public sealed class DiffusionRuntime
                 _logger.LogInformation("MklIgnoreCpuVendor: {Outcome}", MklOutcome);
         }
         if (Options.Threads is { } threads) set_num_threads(threads);
+        // Which malloc serves libtorch's CPU tensors decides how a long-running service's memory behaves, and a
+        // preload that did not take (a typo in LD_PRELOAD is only a loader warning) shows here.
+        if (Device.type == DeviceType.CPU) _logger.LogInformation("CPU tensors are allocated by {Allocator} (NativeHeap.Allocator)", NativeHeap.Allocator);
     }
 
     /// <summary>The options.</summary>
