@@ -118,9 +118,16 @@ public static class NativeHeap
         {
             return other;
         }
-        // dladdr is in libc since glibc 2.34 and in libdl before; libdl.so.2 still resolves it on later ones.
-        if (!NativeLibrary.TryLoad("libdl.so.2", out var libdl) || !NativeLibrary.TryGetExport(libdl, "dladdr", out var dladdrEntry)
-            || !NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "malloc", out var malloc))
+        // dladdr is in libc since glibc 2.34 and in libdl before it.
+        IntPtr dladdrEntry = IntPtr.Zero;
+        bool found = false;
+        foreach (var name in (string[])["libc.so.6", "libdl.so.2"])
+            if (NativeLibrary.TryLoad(name, out var handle) && NativeLibrary.TryGetExport(handle, "dladdr", out dladdrEntry))
+            {
+                found = true;
+                break;
+            }
+        if (!found || !NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "malloc", out var malloc))
             return other;
         var dladdr = Marshal.GetDelegateForFunctionPointer<DladdrFunction>(dladdrEntry);
         if (dladdr(malloc, out var info) == 0 || info.FileName == IntPtr.Zero) return other;
