@@ -45,11 +45,11 @@ internal static class PeerRun
     internal const string ChunkVariable = "DN_PEERS_CHUNK";
 
     /// <summary>
-    /// The suffixes that run a side of ours on another C allocator, preloaded into the process (<c>LD_PRELOAD</c>, the
-    /// only way to put one under libtorch): <c>ours+tcmalloc</c>, <c>ours+jemalloc</c>, and on the MNIST and sampling
-    /// rows <c>ours+chunkN+tcmalloc</c> (Debian's <c>libtcmalloc-minimal4</c> and <c>libjemalloc2</c>). Not in any row
-    /// by default; name one in <c>DN_PEERS_SIDES</c> to add it. The allocator changes no arithmetic, so
-    /// <c>ours+tcmalloc</c>'s output is not compared again; a chunked one is compared as its chunk's.
+    /// The suffixes that run a float32 side of ours on another C allocator, preloaded into the process
+    /// (<c>LD_PRELOAD</c>, the only way to put one under libtorch): <c>ours+tcmalloc</c>, <c>ours+heap+mkl+jemalloc</c>,
+    /// and on the MNIST and sampling rows <c>ours+chunkN+tcmalloc</c> (Debian's <c>libtcmalloc-minimal4</c> and
+    /// <c>libjemalloc2</c>). Not in any row by default; name one in <c>DN_PEERS_SIDES</c> to add it. The allocator
+    /// changes no arithmetic, so a side's output is compared as the side's it preloads into (ours': not again).
     /// </summary>
     private static readonly IReadOnlyDictionary<string, string> PreloadSuffixes = new Dictionary<string, string>
     {
@@ -66,8 +66,6 @@ internal static class PeerRun
         return (side, null);
     }
 
-    /// <summary>Whether a side is ours as it is, under a preloaded allocator (the same arithmetic as ours).</summary>
-    private static bool IsPreloadedOurs(string side) => SplitPreload(side) is ("ours", not null);
 
     /// <summary>In a preloaded child's environment: the library it must find mapped, or it fails (a preload that did not happen must not pass for one).</summary>
     internal const string PreloadVariable = "DN_PEERS_PRELOAD";
@@ -149,10 +147,14 @@ internal static class PeerRun
             if (Environment.GetEnvironmentVariable("DN_PEERS_SIDES") is { Length: > 0 } keep)
             {
                 var names = keep.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                var all = sides;
                 sides = sides.Where(s => (s.Name == "ours" && s.DType == "float32") || names.Contains(s.Name) || names.Contains($"{s.Name}:{s.DType}")).ToArray();
                 if (net is "mnist" or "sample")
                     sides = [.. sides, .. names.Where(n => SplitPreload(n).Stem != OursWholeBatch && ChunkOf(n) is not null).Select(n => new Side(n, "float32", sides[0].Reps))];
-                sides = [.. sides, .. names.Where(IsPreloadedOurs).Select(n => new Side(n, "float32", sides[0].Reps))];
+                // Any float32 side of ours in this row under a preloaded allocator: ours+tcmalloc, ours+heap+mkl+jemalloc, …
+                sides = [.. sides, .. names.Where(n => SplitPreload(n) is (var stem, not null) && ChunkOf(n) is null
+                    && all.Any(s => s.Name == stem && s.DType == "float32" && stem.StartsWith("ours", StringComparison.Ordinal)))
+                    .Select(n => new Side(n, "float32", all.First(s => s.Name == SplitPreload(n).Stem).Reps))];
             }
             foreach (int threads in threadCounts)
             {
@@ -192,11 +194,11 @@ internal static class PeerRun
         if (side.Name == "pytorch")
             return Spawn(true, [Script("peers.py"), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
         var who = side.Name.StartsWith("ours", StringComparison.Ordinal) ? "ours" : "ort";
-        bool keepBuffers = side.Name is OursKeepingBuffers or OursHeapAndMkl, mkl = side.Name is OursMklAnyVendor or OursHeapAndMkl or OursMklPacked;
+        var (stem, preload) = SplitPreload(side.Name);
+        bool keepBuffers = stem is OursKeepingBuffers or OursHeapAndMkl, mkl = stem is OursMklAnyVendor or OursHeapAndMkl or OursMklPacked;
         int? chunk = ChunkOf(side.Name);
-        var preload = SplitPreload(side.Name).Preload;
-        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, chunk, mkl, side.Name == OursRetaining, preload: preload).Result;
-        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, chunk, mkl, pack: side.Name == OursMklPacked, preload: preload).Result;
+        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, chunk, mkl, stem == OursRetaining, preload: preload).Result;
+        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, chunk, mkl, pack: stem == OursMklPacked, preload: preload).Result;
     }
 
     /// <summary>Runs one child (this executable, or Python) and parses its JSON line; also the child's whole wall time.</summary>
@@ -278,7 +280,8 @@ internal static class PeerRun
         var reference = RawSafetensors.Read(OutFile(dir, net, "ours", "float32", batch))["out"].Floats();
         double scale = reference.Max(Math.Abs);
         // Ours with the heap setting or without the release is the same arithmetic as ours; its output overwrote ours' with the same values.
-        foreach (var side in sides.Where(s => !(s.Name == "ours" && s.DType == "float32") && s.Name is not (OursKeepingBuffers or OursRetaining) && !IsPreloadedOurs(s.Name)))
+        // A preloaded side is compared as the side it preloads into: not at all when that is ours itself.
+        foreach (var side in sides.Where(s => !(SplitPreload(s.Name).Stem == "ours" && s.DType == "float32") && SplitPreload(s.Name).Stem is not (OursKeepingBuffers or OursRetaining)))
         {
             if (!File.Exists(OutFile(dir, net, side.Name, side.DType, batch)))
             {
@@ -307,7 +310,7 @@ internal static class PeerRun
 
     private static string OutFile(string dir, string net, string side, string dtype, int batch)
     {
-        string who = side switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers or OursRetaining => "ours", _ when IsPreloadedOurs(side) => "ours", _ when ChunkOf(side) is int c => c == int.MaxValue ? WholeBatchOutput : $"ours-chunk{c}", OursMklPacked => PackedOutput, OursMklAnyVendor or OursHeapAndMkl => MklOutput, _ => side };
+        string who = SplitPreload(side).Stem switch { "onnxruntime" => "ort", "pytorch" => "torch", OursKeepingBuffers or OursRetaining => "ours", _ when ChunkOf(side) is int c => c == int.MaxValue ? WholeBatchOutput : $"ours-chunk{c}", OursMklPacked => PackedOutput, OursMklAnyVendor or OursHeapAndMkl => MklOutput, var stem => stem };
         if (net == "sample") return Path.Combine(dir, "mnist", $"out-sample-{who}.safetensors");
         return TimingChild.OutPath(dir, net, who, dtype, batch);
     }
