@@ -57,22 +57,59 @@ internal static class PeerRun
         ["+tcmalloc"] = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
     };
 
-    /// <summary>A side's name without its allocator suffix, and the library that suffix preloads (null: none).</summary>
-    private static (string Stem, string? Preload) SplitPreload(string side)
+    /// <summary>
+    /// The suffix that runs a float32 side of ours with glibc's malloc asking the kernel for transparent huge pages
+    /// (<c>GLIBC_TUNABLES=glibc.malloc.hugetlb=1</c>: <c>madvise(MADV_HUGEPAGE)</c> on its heaps and on every
+    /// <c>mmap</c>ed block): <c>ours+thp</c>, <c>ours+mkl+packed+thp</c>. Read by glibc at process start, so, like a
+    /// preload, only the launch can set it. Not in any row by default.
+    /// </summary>
+    internal const string HugePagesSuffix = "+thp";
+
+    /// <summary>A side's name without its allocator suffixes, the library a suffix preloads (null: none), and whether it asks for huge pages.</summary>
+    private static (string Stem, string? Preload, bool HugePages) SplitPreload(string side)
     {
-        foreach (var (suffix, library) in PreloadSuffixes)
-            if (side.EndsWith(suffix, StringComparison.Ordinal) && side.Length > suffix.Length)
-                return (side[..^suffix.Length], library);
-        return (side, null);
+        string? preload = null;
+        bool hugePages = false;
+        for (bool peeled = true; peeled;)
+        {
+            peeled = false;
+            if (side.EndsWith(HugePagesSuffix, StringComparison.Ordinal) && side.Length > HugePagesSuffix.Length)
+            {
+                (side, hugePages, peeled) = (side[..^HugePagesSuffix.Length], true, true);
+                continue;
+            }
+            foreach (var (suffix, library) in PreloadSuffixes)
+                if (preload is null && side.EndsWith(suffix, StringComparison.Ordinal) && side.Length > suffix.Length)
+                {
+                    (side, preload, peeled) = (side[..^suffix.Length], library, true);
+                    break;
+                }
+        }
+        return (side, preload, hugePages);
     }
 
+    /// <summary>Whether a side runs under another allocator or allocator setting than ours' default.</summary>
+    private static bool HasAllocatorSuffix(string side) => SplitPreload(side) is (_, not null, _) or (_, _, true);
 
     /// <summary>In a preloaded child's environment: the library it must find mapped, or it fails (a preload that did not happen must not pass for one).</summary>
     internal const string PreloadVariable = "DN_PEERS_PRELOAD";
 
-    /// <summary>In a child: fails unless the allocator its parent preloaded is mapped into this process.</summary>
+    /// <summary>In a huge-page child's environment: set, so that the child can check the kernel offers them.</summary>
+    internal const string HugePagesVariable = "DN_PEERS_THP";
+
+    /// <summary>
+    /// In a child: fails unless the allocator its parent preloaded is mapped into this process, or, for a huge-page child,
+    /// unless the kernel hands out transparent huge pages to a region that asks (its mode is <c>always</c> or <c>madvise</c>).
+    /// </summary>
     internal static void CheckPreload()
     {
+        if (Environment.GetEnvironmentVariable(HugePagesVariable) == "1")
+        {
+            const string Mode = "/sys/kernel/mm/transparent_hugepage/enabled";
+            string mode = File.Exists(Mode) ? File.ReadAllText(Mode) : "";
+            if (!mode.Contains("[always]", StringComparison.Ordinal) && !mode.Contains("[madvise]", StringComparison.Ordinal))
+                throw new InvalidOperationException($"{Mode} is '{mode.Trim()}': glibc's hugetlb tunable would change nothing");
+        }
         if (Environment.GetEnvironmentVariable(PreloadVariable) is not { Length: > 0 } library) return;
         // The maps name the file the soname link points to.
         string real = File.ResolveLinkTarget(library, returnFinalTarget: true)?.FullName ?? library;
@@ -151,8 +188,8 @@ internal static class PeerRun
                 sides = sides.Where(s => (s.Name == "ours" && s.DType == "float32") || names.Contains(s.Name) || names.Contains($"{s.Name}:{s.DType}")).ToArray();
                 if (net is "mnist" or "sample")
                     sides = [.. sides, .. names.Where(n => SplitPreload(n).Stem != OursWholeBatch && ChunkOf(n) is not null).Select(n => new Side(n, "float32", sides[0].Reps))];
-                // Any float32 side of ours in this row under a preloaded allocator: ours+tcmalloc, ours+heap+mkl+jemalloc, …
-                sides = [.. sides, .. names.Where(n => SplitPreload(n) is (var stem, not null) && ChunkOf(n) is null
+                // Any float32 side of ours in this row under a preloaded allocator or glibc's huge pages: ours+tcmalloc, ours+heap+mkl+jemalloc, ours+thp, …
+                sides = [.. sides, .. names.Where(n => HasAllocatorSuffix(n) && SplitPreload(n).Stem is var stem && ChunkOf(n) is null
                     && all.Any(s => s.Name == stem && s.DType == "float32" && stem.StartsWith("ours", StringComparison.Ordinal)))
                     .Select(n => new Side(n, "float32", all.First(s => s.Name == SplitPreload(n).Stem).Reps))];
             }
@@ -194,15 +231,15 @@ internal static class PeerRun
         if (side.Name == "pytorch")
             return Spawn(true, [Script("peers.py"), "child", TimingChild.NetName(net), dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads).Result;
         var who = side.Name.StartsWith("ours", StringComparison.Ordinal) ? "ours" : "ort";
-        var (stem, preload) = SplitPreload(side.Name);
+        var (stem, preload, hugePages) = SplitPreload(side.Name);
         bool keepBuffers = stem is OursKeepingBuffers or OursHeapAndMkl, mkl = stem is OursMklAnyVendor or OursHeapAndMkl or OursMklPacked;
         int? chunk = ChunkOf(side.Name);
-        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, chunk, mkl, stem == OursRetaining, preload: preload).Result;
-        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, chunk, mkl, pack: stem == OursMklPacked, preload: preload).Result;
+        if (net == "sample") return Spawn(false, ["sample-child", who, dir, Str(threads), Str(side.Reps)], threads, keepBuffers, chunk, mkl, stem == OursRetaining, preload: preload, hugePages: hugePages).Result;
+        return Spawn(false, ["child", who, net, dir, side.DType, Str(threads), Str(side.Reps), Str(batch)], threads, keepBuffers, chunk, mkl, pack: stem == OursMklPacked, preload: preload, hugePages: hugePages).Result;
     }
 
     /// <summary>Runs one child (this executable, or Python) and parses its JSON line; also the child's whole wall time.</summary>
-    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, int? chunk = null, bool mkl = false, bool retain = false, bool pack = false, string? preload = null)
+    private static (ChildResult Result, double WallS) Spawn(bool python, List<string> childArgs, int threads, bool keepBuffers = false, int? chunk = null, bool mkl = false, bool retain = false, bool pack = false, string? preload = null, bool hugePages = false)
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo();
@@ -232,6 +269,11 @@ internal static class PeerRun
             if (!File.Exists(preload)) throw new FileNotFoundException($"{preload}: the allocator to preload is not installed (apt-get install libjemalloc2 libtcmalloc-minimal4)", preload);
             psi.Environment["LD_PRELOAD"] = preload;
             psi.Environment[PreloadVariable] = preload;
+        }
+        if (hugePages)
+        {
+            psi.Environment["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1";
+            psi.Environment[HugePagesVariable] = "1";
         }
         var wall = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;

@@ -13,7 +13,9 @@ namespace Diffusion.Net.Benchmarks;
 /// every call) and through MKL's packed-weight API (<c>cblas_sgemm_pack</c> once, then <c>cblas_sgemm_compute</c>, as
 /// exported by <c>libtorch_cpu.so</c>) and as a 1×1 convolution over a zero-copy NHWC view (libtorch's oneDNN path, whose
 /// kernels are chosen by instruction set, not by CPU vendor), against this CPU's fused multiply-add peak as the .NET JIT
-/// reaches it. For <c>MKL_CBWR</c> and other MKL settings, set the variable on the command line; <c>DN_MKL_IGNORE_VENDOR=1</c>
+/// reaches it. The packed weight is also timed with several weights used in turn (as a forward pass uses them, none still
+/// in the cache) and on transparent huge pages, and the fused shapes of Q/K/V (3 × 4096) and of the gate (2 × 10240) show
+/// whether one wider GEMM beats its parts. For <c>MKL_CBWR</c> and other MKL settings, set the variable on the command line; <c>DN_MKL_IGNORE_VENDOR=1</c>
 /// (Program.cs) applies <see cref="Diffusion.Net.Hosting.MklDispatch.IgnoreCpuVendor"/> first.
 /// </summary>
 internal static unsafe class LinearKernelBenchmarks
@@ -29,11 +31,12 @@ internal static unsafe class LinearKernelBenchmarks
         Console.WriteLine($"FMA peak (Vector256, 12 chains per thread): {FmaPeak(get_num_threads(), wide: false):F1} GFLOP/s");
         if (Avx512F.IsSupported)
             Console.WriteLine($"FMA peak (Vector512, 12 chains per thread): {FmaPeak(get_num_threads(), wide: true):F1} GFLOP/s");
+        Console.WriteLine($"Read bandwidth (sum over a 1 GiB tensor): {ReadBandwidth():F1} GB/s");
         Console.WriteLine();
-        Console.WriteLine("| M × N × K | libtorch linear ms (GFLOP/s) | MKL packed weight ms (GFLOP/s) | oneDNN 1×1 conv ms (GFLOP/s) | max rel. Δ packed, conv | packed bytes ÷ weight bytes | max rel. Δ, weight packed for M = 1 |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| M × N × K | libtorch linear ms (GFLOP/s) | MKL packed weight ms (GFLOP/s) | MKL packed, {CycledWeights} weights in turn ms (GFLOP/s, GB/s of packed weight) | the same on 2 MiB pages ms (GFLOP/s; share on huge pages) | oneDNN 1×1 conv ms (GFLOP/s) | max rel. Δ packed, conv | packed bytes ÷ weight bytes | max rel. Δ, weight packed for M = 1 |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         var gen = new Generator(1);
-        foreach (var (m, n, k) in new[] { (77, 4096, 4096), (77, 10240, 4096), (77, 4096, 10240) })
+        foreach (var (m, n, k) in new[] { (77, 4096, 4096), (77, 10240, 4096), (77, 4096, 10240), (77, 3 * 4096, 4096), (77, 2 * 10240, 4096) })
         {
             using var scope = NewDisposeScope();
             var x = randn([m, k], generator: gen);
@@ -62,19 +65,52 @@ internal static unsafe class LinearKernelBenchmarks
             Tensor Conv() => nn.functional.conv2d(xNhwc, w4);
             double convDiff;
             using (var c = Conv()) convDiff = (c.permute(0, 2, 3, 1).reshape(m, n) - reference).abs().max().item<float>() / reference.abs().max().item<float>();
+            // A forward pass uses each weight once, with every other layer's weight read in between, so none of it is
+            // still in the last-level cache when its turn comes again; one weight called back to back can be.
+            var cycled = Enumerable.Range(0, CycledWeights).Select(_ =>
+            {
+                var p = empty([(long)(size / sizeof(float)) + 16], ScalarType.Float32);
+                NativeMethods.cblas_sgemm_pack(RowMajor, BMatrix, Trans, m, n, k, 1f, Data(w), k, Data(p));
+                return p;
+            }).ToArray();
+            // The same weights on transparent huge pages, asked for before the packing first touches the buffer: streaming a
+            // weight far larger than the cache walks a page table entry every 4 KiB otherwise.
+            var huge = Enumerable.Range(0, CycledWeights).Select(_ =>
+            {
+                var p = empty([(long)(size / sizeof(float)) + 16], ScalarType.Float32);
+                AdviseHugePages(p);
+                NativeMethods.cblas_sgemm_pack(RowMajor, BMatrix, Trans, m, n, k, 1f, Data(w), k, Data(p));
+                return p;
+            }).ToArray();
+            double hugeShare = huge.Average(HugePageShare);
+            int turn = 0;
+            void ComputeCycled()
+            {
+                var p = cycled[turn++ % CycledWeights];
+                NativeMethods.cblas_sgemm_compute(RowMajor, NoTrans, Packed, m, n, k, Data(x), k, Data(p), k, 0f, Data(y), n);
+            }
+            void ComputeHuge()
+            {
+                var p = huge[turn++ % CycledWeights];
+                NativeMethods.cblas_sgemm_compute(RowMajor, NoTrans, Packed, m, n, k, Data(x), k, Data(p), k, 0f, Data(y), n);
+            }
             var linear = new List<double>();
             var packedTimes = new List<double>();
+            var cycledTimes = new List<double>();
+            var hugeTimes = new List<double>();
             var convTimes = new List<double>();
             for (int r = 0; r < rounds; r++)
             {
                 linear.Add(Time(() => { using var o = nn.functional.linear(x, w); }));
                 packedTimes.Add(Time(Compute));
+                cycledTimes.Add(Time(ComputeCycled, CycledWeights));
+                hugeTimes.Add(Time(ComputeHuge, CycledWeights));
                 convTimes.Add(Time(() => { using var o = Conv(); }));
             }
             double gflop = 2.0 * m * n * k / 1e9;
-            double a = Median(linear), b = Median(packedTimes), cv = Median(convTimes);
+            double a = Median(linear), b = Median(packedTimes), cy = Median(cycledTimes), hu = Median(hugeTimes), cv = Median(convTimes);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {m} × {n} × {k} | {a * 1e3:F1} ({gflop / a:F0}) | {b * 1e3:F1} ({gflop / b:F0}) | {cv * 1e3:F1} ({gflop / cv:F0}) | {diff:E1}, {convDiff:E1} | {sizeRatio:F3} | {diff1:E1} |"));
+                $"| {m} × {n} × {k} | {a * 1e3:F1} ({gflop / a:F0}) | {b * 1e3:F1} ({gflop / b:F0}) | {cy * 1e3:F1} ({gflop / cy:F0}, {size / cy / 1e9:F1}) | {hu * 1e3:F1} ({gflop / hu:F0}; {hugeShare:P0}) | {cv * 1e3:F1} ({gflop / cv:F0}) | {diff:E1}, {convDiff:E1} | {sizeRatio:F3} | {diff1:E1} |"));
         }
     }
 
@@ -83,12 +119,60 @@ internal static unsafe class LinearKernelBenchmarks
         fixed (byte* p = t.bytes) return (float*)p;
     }
 
-    private static double Time(Action body)
+    private const int CycledWeights = 4;
+    private const long HugePage = 2L << 20;
+
+    /// <summary>madvise(MADV_HUGEPAGE) over the 2 MiB-aligned part of a tensor's buffer.</summary>
+    private static void AdviseHugePages(Tensor t)
     {
-        body();
+        long start = (long)Data(t), end = start + t.numel() * t.element_size();
+        long first = (start + HugePage - 1) & ~(HugePage - 1), last = end & ~(HugePage - 1);
+        if (last > first && NativeMethods.madvise((nint)first, (nuint)(last - first), 14) != 0) Console.WriteLine($"madvise failed: {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>
+    /// The part of a tensor's buffer on transparent huge pages, from /proc/self/smaps: the advice splits the mapping, so
+    /// the buffer spans several, and only the advised one holds huge pages.
+    /// </summary>
+    private static double HugePageShare(Tensor t)
+    {
+        ulong start = (ulong)Data(t), end = start + (ulong)(t.numel() * t.element_size());
+        ulong huge = 0;
+        ulong overlap = 0;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            int dash = line.IndexOf('-');
+            if (dash > 0 && line.Length > dash + 1 && Uri.IsHexDigit(line[0]) && line.IndexOf(' ') > dash)
+            {
+                ulong lo = ulong.Parse(line[..dash], NumberStyles.HexNumber), hi = ulong.Parse(line[(dash + 1)..line.IndexOf(' ')], NumberStyles.HexNumber);
+                overlap = Math.Min(end, hi) > Math.Max(start, lo) ? Math.Min(end, hi) - Math.Max(start, lo) : 0;
+            }
+            else if (overlap > 0 && line.StartsWith("AnonHugePages:", StringComparison.Ordinal))
+                huge += Math.Min(overlap, ulong.Parse(line["AnonHugePages:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024);
+        }
+        return (double)huge / (end - start);
+    }
+
+    private static double Time(Action body, int calls = 5)
+    {
+        for (int i = 0; i < calls; i++) body();
         var sw = Stopwatch.StartNew();
-        for (int i = 0; i < 5; i++) body();
-        return sw.Elapsed.TotalSeconds / 5;
+        for (int i = 0; i < calls; i++) body();
+        return sw.Elapsed.TotalSeconds / calls;
+    }
+
+    /// <summary>What the threads read from memory per second: the best of five sums over 1 GiB, far past any cache.</summary>
+    private static double ReadBandwidth()
+    {
+        using var big = ones([256L << 20], ScalarType.Float32);
+        double best = double.MaxValue;
+        for (int i = 0; i < 5; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using (var s = big.sum()) s.item<float>();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+        return (256L << 20) * sizeof(float) / best / 1e9;
     }
 
     private static double Median(List<double> xs)
@@ -152,6 +236,9 @@ internal static unsafe class LinearKernelBenchmarks
 
         [DllImport(Lib)]
         public static extern int mkl_serv_intel_cpu_true();
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int madvise(nint address, nuint length, int advice);
 
         [DllImport(Lib)]
         public static extern nuint cblas_sgemm_pack_get_size(int identifier, int m, int n, int k);

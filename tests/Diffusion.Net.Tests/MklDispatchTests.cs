@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Diffusion.Net.Hosting;
-using Diffusion.Net.Tests.Support;
+using Diffusion.Net.Testing;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;

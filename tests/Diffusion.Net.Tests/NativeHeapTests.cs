@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Diffusion.Net.Hosting;
-using Diffusion.Net.Tests.Support;
+using Diffusion.Net.Testing;
 using FluentAssertions;
 using Xunit;
 

@@ -30,7 +30,7 @@ internal static class BenchmarksCli
                 .WithDescription("fp32 and bf16 GEMM throughput (2048² matmul), the roof for the others (the default).")
                 .WithData(Suite<EmptyCommandSettings>(environment, (_, _, _, _) => { Harness.Roof(); return Task.CompletedTask; }));
             config.AddCommand<SuiteCommand<EmptyCommandSettings>>("linear-kernels")
-                .WithDescription("T5's float32 linear layers (77 tokens) through libtorch and through MKL's packed-weight API, against the CPU's FMA peak (5 rounds).")
+                .WithDescription("T5's float32 linear layers (77 tokens, also Q/K/V and the gate fused) through libtorch and through MKL's packed-weight API (one weight, several in turn, on 2 MiB pages), against the CPU's FMA peak and read bandwidth (5 rounds).")
                 .WithData(Suite<EmptyCommandSettings>(environment, (_, _, _, _) => { LinearKernelBenchmarks.Run(5); return Task.CompletedTask; }));
             config.AddCommand<SuiteCommand<EmptyCommandSettings>>("mnist-train")
                 .WithDescription("CS180 class-conditioned UNet (D = 64, batch 128) training throughput, fp32 and bf16, NCHW and NHWC, against the roof and the analytic FLOPs.")

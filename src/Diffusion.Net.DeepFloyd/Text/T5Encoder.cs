@@ -84,10 +84,11 @@ internal sealed class T5Attention : nn.Module
         var qh = Heads(q.forward(h));
         var kh = Heads(k.forward(h));
         var vh = Heads(v.forward(h));
-        var scores = qh.matmul(kh.transpose(2, 3)) + positionBias.to(qh.dtype);
-        var weights = scores.to(ScalarType.Float32).softmax(-1).to(scores.dtype);
-        var attended = weights.matmul(vh).transpose(1, 2).reshape(b, len, heads * dk);
-        return o.forward(attended);
+        // One fused call for QKᵀ + bias, the softmax (in float32 for reduced dtypes) and the product with V. T5 does not
+        // scale its scores and the fused kernel divides them by √dk (TorchSharp passes no scale), so the queries go in
+        // multiplied by √dk: for T5's dk = 64 that is 8, a power of two, and both products are exact.
+        var attended = nn.functional.scaled_dot_product_attention(qh * Math.Sqrt(dk), kh, vh, positionBias.to(qh.dtype));
+        return o.forward(attended.transpose(1, 2).reshape(b, len, heads * dk));
     }
 }
 
@@ -270,8 +271,14 @@ public sealed class T5EncoderModel : nn.Module
         if (!MklPackedGemm.IsSupported || layers.Count == 0) return false;
         foreach (var (_, p) in named_parameters())
             if (p.dtype != ScalarType.Float32 || p.device_type != TorchSharp.DeviceType.CPU) return false;
-        // One layer at a time: the peak is the model plus one packed buffer.
-        foreach (var layer in layers) layer.PackWeight();
+        // One layer at a time, each released weight handed back to the system before the next buffer is taken: the peak
+        // is the model plus one packed buffer. glibc unmaps a weight-sized block on free, but TCMalloc and jemalloc keep
+        // freed pages for reuse, and a larger packed buffer rarely fits the hole one weight leaves.
+        foreach (var layer in layers)
+        {
+            layer.PackWeight();
+            Diffusion.Net.Hosting.NativeHeap.ReleaseFreedMemory();
+        }
         IsPacked = true;
         return true;
     }
