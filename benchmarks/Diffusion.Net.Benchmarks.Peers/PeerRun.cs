@@ -65,27 +65,21 @@ internal static class PeerRun
     /// </summary>
     internal const string HugePagesSuffix = "+thp";
 
-    /// <summary>A side's name without its allocator suffixes, the library a suffix preloads (null: none), and whether it asks for huge pages.</summary>
+    /// <summary>
+    /// A side's name without its allocator suffixes (the preload last: <c>ours+thp+tcmalloc</c>), the library a suffix
+    /// preloads (null: none), and whether it asks for huge pages.
+    /// </summary>
     private static (string Stem, string? Preload, bool HugePages) SplitPreload(string side)
     {
         string? preload = null;
-        bool hugePages = false;
-        for (bool peeled = true; peeled;)
-        {
-            peeled = false;
-            if (side.EndsWith(HugePagesSuffix, StringComparison.Ordinal) && side.Length > HugePagesSuffix.Length)
+        foreach (var (suffix, library) in PreloadSuffixes)
+            if (side.EndsWith(suffix, StringComparison.Ordinal) && side.Length > suffix.Length)
             {
-                (side, hugePages, peeled) = (side[..^HugePagesSuffix.Length], true, true);
-                continue;
+                (side, preload) = (side[..^suffix.Length], library);
+                break;
             }
-            foreach (var (suffix, library) in PreloadSuffixes)
-                if (preload is null && side.EndsWith(suffix, StringComparison.Ordinal) && side.Length > suffix.Length)
-                {
-                    (side, preload, peeled) = (side[..^suffix.Length], library, true);
-                    break;
-                }
-        }
-        return (side, preload, hugePages);
+        bool hugePages = side.EndsWith(HugePagesSuffix, StringComparison.Ordinal) && side.Length > HugePagesSuffix.Length;
+        return (hugePages ? side[..^HugePagesSuffix.Length] : side, preload, hugePages);
     }
 
     /// <summary>Whether a side runs under another allocator or allocator setting than ours' default.</summary>

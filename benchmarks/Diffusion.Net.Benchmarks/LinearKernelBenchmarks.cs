@@ -67,33 +67,22 @@ internal static unsafe class LinearKernelBenchmarks
             using (var c = Conv()) convDiff = (c.permute(0, 2, 3, 1).reshape(m, n) - reference).abs().max().item<float>() / reference.abs().max().item<float>();
             // A forward pass uses each weight once, with every other layer's weight read in between, so none of it is
             // still in the last-level cache when its turn comes again; one weight called back to back can be.
-            var cycled = Enumerable.Range(0, CycledWeights).Select(_ =>
+            // Huge pages are asked for before the packing first touches the buffer: streaming a weight far larger than the
+            // cache walks a page table entry every 4 KiB otherwise.
+            Tensor[] PackedCopies(bool hugePages) => Enumerable.Range(0, CycledWeights).Select(_ =>
             {
                 var p = empty([(long)(size / sizeof(float)) + 16], ScalarType.Float32);
+                if (hugePages) AdviseHugePages(p);
                 NativeMethods.cblas_sgemm_pack(RowMajor, BMatrix, Trans, m, n, k, 1f, Data(w), k, Data(p));
                 return p;
             }).ToArray();
-            // The same weights on transparent huge pages, asked for before the packing first touches the buffer: streaming a
-            // weight far larger than the cache walks a page table entry every 4 KiB otherwise.
-            var huge = Enumerable.Range(0, CycledWeights).Select(_ =>
-            {
-                var p = empty([(long)(size / sizeof(float)) + 16], ScalarType.Float32);
-                AdviseHugePages(p);
-                NativeMethods.cblas_sgemm_pack(RowMajor, BMatrix, Trans, m, n, k, 1f, Data(w), k, Data(p));
-                return p;
-            }).ToArray();
+            var cycled = PackedCopies(hugePages: false);
+            var huge = PackedCopies(hugePages: true);
             double hugeShare = huge.Average(HugePageShare);
             int turn = 0;
-            void ComputeCycled()
-            {
-                var p = cycled[turn++ % CycledWeights];
-                NativeMethods.cblas_sgemm_compute(RowMajor, NoTrans, Packed, m, n, k, Data(x), k, Data(p), k, 0f, Data(y), n);
-            }
-            void ComputeHuge()
-            {
-                var p = huge[turn++ % CycledWeights];
-                NativeMethods.cblas_sgemm_compute(RowMajor, NoTrans, Packed, m, n, k, Data(x), k, Data(p), k, 0f, Data(y), n);
-            }
+            Action InTurn(Tensor[] weights) => () =>
+                NativeMethods.cblas_sgemm_compute(RowMajor, NoTrans, Packed, m, n, k, Data(x), k, Data(weights[turn++ % CycledWeights]), k, 0f, Data(y), n);
+            Action computeCycled = InTurn(cycled), computeHuge = InTurn(huge);
             var linear = new List<double>();
             var packedTimes = new List<double>();
             var cycledTimes = new List<double>();
@@ -103,8 +92,8 @@ internal static unsafe class LinearKernelBenchmarks
             {
                 linear.Add(Time(() => { using var o = nn.functional.linear(x, w); }));
                 packedTimes.Add(Time(Compute));
-                cycledTimes.Add(Time(ComputeCycled, CycledWeights));
-                hugeTimes.Add(Time(ComputeHuge, CycledWeights));
+                cycledTimes.Add(Time(computeCycled, CycledWeights));
+                hugeTimes.Add(Time(computeHuge, CycledWeights));
                 convTimes.Add(Time(() => { using var o = Conv(); }));
             }
             double gflop = 2.0 * m * n * k / 1e9;

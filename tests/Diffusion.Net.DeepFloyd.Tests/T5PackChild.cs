@@ -1,6 +1,7 @@
 using System.Globalization;
 using Diffusion.Net.DeepFloyd.Text;
 using Diffusion.Net.Hosting;
+using Diffusion.Net.Testing;
 using static TorchSharp.torch;
 
 namespace Diffusion.Net.DeepFloyd.Tests;
@@ -20,9 +21,9 @@ internal static class T5PackChild
             foreach (var (_, p) in model.named_parameters()) p.normal_(0, 0.02, generator);
         model.eval();
         long parameters = model.ParameterCount;
-        long before = ResidentBytes();
+        long before = ResidentSet.Bytes();
         bool packed = model.PackLinearWeights();
-        long after = ResidentBytes();
+        long after = ResidentSet.Bytes();
         long released = (parameters - model.ParameterCount) * sizeof(float);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"before={before}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after={after}"));
@@ -31,8 +32,4 @@ internal static class T5PackChild
         Console.WriteLine($"allocator={NativeHeap.Allocator}");
         return 0;
     }
-
-    /// <summary>The resident set from <c>/proc/self/statm</c> (its second field, in pages).</summary>
-    private static long ResidentBytes() =>
-        long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
 }

@@ -4,6 +4,7 @@ using Diffusion.Net.Hosting;
 using Diffusion.Net.Pipelines;
 using Diffusion.Net.Prediction;
 using Diffusion.Net.Schedules;
+using Diffusion.Net.Testing;
 using Diffusion.Net.Tests.Support;
 
 namespace Diffusion.Net.Tests;
@@ -36,11 +37,11 @@ internal static class NativeHeapChild
         }
         for (int i = 0; i < Blocks; i++)
             if (i % Kept != Kept - 1) Marshal.FreeHGlobal(blocks[i]);
-        long before = ResidentBytes();
+        long before = ResidentSet.Bytes();
         bool released = false;
         if (mode == "release") released = NativeHeap.ReleaseFreedMemory();
         else pipeline.Run(new DiffusionRunOptions { Seed = 2, ReleaseFreedMemory = mode != "run-without" }).Dispose();
-        long after = ResidentBytes();
+        long after = ResidentSet.Bytes();
         for (int i = Kept - 1; i < Blocks; i += Kept) Marshal.FreeHGlobal(blocks[i]);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"before={before}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after={after}"));
@@ -50,8 +51,4 @@ internal static class NativeHeapChild
         Console.WriteLine($"supported={NativeHeap.IsSupported}");
         return 0;
     }
-
-    /// <summary>The resident set from <c>/proc/self/statm</c> (its second field, in pages).</summary>
-    private static long ResidentBytes() =>
-        long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
 }
