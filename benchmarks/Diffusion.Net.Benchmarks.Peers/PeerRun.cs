@@ -20,10 +20,14 @@ internal static class PeerRun
     /// <summary>Set to 1 in a child's environment to make it call <see cref="Diffusion.Net.Hosting.NativeHeap.KeepLargeBuffers"/>.</summary>
     internal const string KeepBuffersVariable = "DN_PEERS_KEEP_LARGE_BUFFERS";
 
-    /// <summary>Our T5 child with <see cref="Diffusion.Net.DeepFloyd.Text.T5EncoderModel.PackLinearWeights"/> after loading, and the MKL opt-in.</summary>
+    /// <summary>
+    /// Our child with the MKL opt-in and its weights packed after loading: the T5 encoder's linear weights
+    /// (<see cref="Diffusion.Net.DeepFloyd.Text.T5EncoderModel.PackLinearWeights"/>), an IF UNet's convolution weights
+    /// (<see cref="Diffusion.Net.DeepFloyd.Models.IFUNet.PackConvolutionWeights"/>).
+    /// </summary>
     internal const string OursMklPacked = "ours+mkl+packed";
 
-    /// <summary>Set to 1 in a child's environment to pack the T5 encoder's linear weights.</summary>
+    /// <summary>Set to 1 in a child's environment to pack the T5 encoder's linear weights or an IF UNet's convolution weights.</summary>
     internal const string PackVariable = "DN_PEERS_PACK";
 
     /// <summary>Our sampling child with <see cref="Diffusion.Net.Pipelines.DiffusionRunOptions.ReleaseFreedMemory"/> off: freed heap pages stay resident between runs.</summary>
@@ -214,8 +218,8 @@ internal static class PeerRun
         "mnist-100" or "mnist-200" => ("mnist", int.Parse(row[6..], CultureInfo.InvariantCulture),
             [new("ours", "float32", 5), new(OursWholeBatch, "float32", 5), new(OursKeepingBuffers, "float32", 5), new(OursMklAnyVendor, "float32", 5), new(OursHeapAndMkl, "float32", 5), new("onnxruntime", "float32", 5), new("pytorch", "float32", 5), new("ours", "bfloat16", 5), new("pytorch", "bfloat16", 5)]),
         "sample" => ("sample", 100, [new("ours", "float32", 3), new(OursWholeBatch, "float32", 3), new(OursKeepingBuffers, "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new(OursRetaining, "float32", 3), new("onnxruntime", "float32", 3)]),
-        "if1" => ("if1", 2, [new("ours", "float32", 3), new(OursKeepingBuffers, "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 1), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 1)]),
-        "if2" => ("if2", 2, [new("ours", "float32", 2), new(OursKeepingBuffers, "float32", 2), new(OursMklAnyVendor, "float32", 2), new(OursHeapAndMkl, "float32", 2), new("onnxruntime", "float32", 2), new("pytorch", "float32", 1)]),
+        "if1" => ("if1", 2, [new("ours", "float32", 3), new(OursKeepingBuffers, "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new(OursMklPacked, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 1), new("ours", "bfloat16", 3), new(OursMklPacked, "bfloat16", 3), new("pytorch", "bfloat16", 1)]),
+        "if2" => ("if2", 2, [new("ours", "float32", 2), new(OursKeepingBuffers, "float32", 2), new(OursMklAnyVendor, "float32", 2), new(OursHeapAndMkl, "float32", 2), new(OursMklPacked, "float32", 2), new("onnxruntime", "float32", 2), new("pytorch", "float32", 1)]),
         "t5" => ("t5", 1, [new("ours", "float32", 3), new(OursMklAnyVendor, "float32", 3), new(OursHeapAndMkl, "float32", 3), new(OursMklPacked, "float32", 3), new("onnxruntime", "float32", 3), new("pytorch", "float32", 3), new("ours", "bfloat16", 3), new("pytorch", "bfloat16", 3)]),
         _ => throw new ArgumentException($"unknown row '{row}' (mnist-100, mnist-200, sample, if1, if2, t5, load, load-NET)", nameof(row)),
     };

@@ -95,6 +95,8 @@ internal static class TimingChild
         else
         {
             var unet = LoadIFUNet(dir, net, dtype);
+            if (Environment.GetEnvironmentVariable(PeerRun.PackVariable) == "1" && !unet.PackConvolutionWeights())
+                throw new InvalidOperationException("PackConvolutionWeights did not apply here (needs float32 or bfloat16 on the CPU and a libtorch with oneDNN).");
             using var inputs = SafetensorsFile.Open(Path.Combine(folder, "inputs.safetensors"));
             var sample = inputs.Read("sample").to(dtype).DetachFromDisposeScope();
             var timestep = inputs.Read("timestep").DetachFromDisposeScope();

@@ -38,7 +38,8 @@ internal static class DeepFloydSheets
         if (options.Stage1 is null || options.Embeddings is null) throw new DeepFloydMissingException(Needed);
         foreach (var (path, name) in new[] { (options.Stage1, "--stage1"), (options.Embeddings, "--embeddings") })
             if (!Directory.Exists(path) && !File.Exists(path)) throw new DeepFloydMissingException($"{name} '{path}' does not exist.\n\n{Needed}");
-        var loadOptions = options.Bf16 ? DeepFloydOptions.Bf16 : DeepFloydOptions.Float32;
+        // Only this program runs the UNets, and only forward: their convolution weights can stay in oneDNN's layout.
+        var loadOptions = (options.Bf16 ? DeepFloydOptions.Bf16 : DeepFloydOptions.Float32) with { PackUNetConvolutionWeights = true };
         using var stage1 = DeepFloydModel.Load(options.Stage1, loadOptions);
         using var stage2 = options.Stage2 is null ? null : DeepFloydModel.Load(options.Stage2, loadOptions);
         using var prompts = options.Embeddings.EndsWith(".pth", StringComparison.OrdinalIgnoreCase)

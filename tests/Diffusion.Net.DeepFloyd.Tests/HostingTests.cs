@@ -86,6 +86,20 @@ public class HostingTests
         stage1.TextEncoder!.Encoder.IsPacked.Should().Be(mklExported);
     }
 
+    [Fact]
+    public async Task PackUNetConvolutionWeights_ReachesBothStages()
+    {
+        using var stage1Folder = new TinyPipelineFolder();
+        using var stage2Folder = new TinyPipelineFolder(stage2: true);
+        var services = new ServiceCollection();
+        services.AddDiffusion().AddDeepFloyd(o => { o.Stage1Folder = stage1Folder.Root; o.Stage2Folder = stage2Folder.Root; o.PackUNetConvolutionWeights = true; });
+        await using var provider = services.BuildServiceProvider();
+        var models = provider.GetRequiredService<DeepFloydModelProvider>();
+        bool oneDnn = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
+        (await models.Stage1Async()).UNet.PacksConvolutionWeights.Should().Be(oneDnn);
+        (await models.Stage2Async()).UNet.PacksConvolutionWeights.Should().Be(oneDnn);
+    }
+
     [Theory]
     [InlineData("float32", false, true, "*needs LoadTextEncoder*")]
     [InlineData("bfloat16", true, true, "*PackTextEncoderWeights packs float32*")]

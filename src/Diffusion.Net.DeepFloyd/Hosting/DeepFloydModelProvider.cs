@@ -81,7 +81,7 @@ public sealed class DeepFloydModelProvider : IDisposable
         var dtype = options.Bf16 ? ScalarType.BFloat16 : runtime?.DType ?? ScalarType.Float32;
         if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16))
             throw new NotSupportedException($"DeepFloyd IF loads weights in float32 or bfloat16; DiffusionOptions.DType is {dtype}. Set it to float32 or bfloat16, or set DeepFloydServiceOptions.Bf16.");
-        return new DeepFloydOptions { DType = dtype, Device = runtime?.Device, Variant = options.Variant };
+        return new DeepFloydOptions { DType = dtype, Device = runtime?.Device, Variant = options.Variant, PackUNetConvolutionWeights = options.PackUNetConvolutionWeights };
     }
 
     private async Task<T> OnceAsync<T>(Func<T?> get, Action<T> set, Func<Task<T>> load, CancellationToken cancellationToken) where T : class

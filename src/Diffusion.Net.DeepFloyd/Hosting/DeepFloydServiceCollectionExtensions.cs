@@ -30,6 +30,8 @@ public static class DeepFloydServiceCollectionExtensions
             .Validate(o => !o.PackTextEncoderWeights || o.LoadTextEncoder, "DeepFloydServiceOptions.PackTextEncoderWeights needs LoadTextEncoder.")
             .Validate<DiffusionRuntime>((o, runtime) => !o.PackTextEncoderWeights || (!o.Bf16 && runtime.DType == ScalarType.Float32 && runtime.Device.type == TorchSharp.DeviceType.CPU),
                 "DeepFloydServiceOptions.PackTextEncoderWeights packs float32 weights on the CPU: DiffusionOptions.DType must be Float32 and the device the CPU, without Bf16.")
+            .Validate<DiffusionRuntime>((o, runtime) => !o.PackUNetConvolutionWeights || runtime.Device.type == TorchSharp.DeviceType.CPU,
+                "DeepFloydServiceOptions.PackUNetConvolutionWeights packs weights on the CPU: DiffusionOptions.Device must be the CPU.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<DeepFloydModelProvider>();
         return builder;

@@ -28,6 +28,13 @@ public sealed class DeepFloydServiceOptions
     /// </summary>
     public bool PackTextEncoderWeights { get; set; }
 
+    /// <summary>
+    /// Pack both stages' UNet convolution weights for oneDNN at their first forward pass
+    /// (<see cref="Loading.DeepFloydOptions.PackUNetConvolutionWeights"/>): the same outputs, faster on the CPU, in the
+    /// weights' memory; the UNets then only run forward. Needs the CPU.
+    /// </summary>
+    public bool PackUNetConvolutionWeights { get; set; }
+
     /// <summary>Load weights in bfloat16 whatever <c>DiffusionOptions.DType</c> says.</summary>
     public bool Bf16 { get; set; }
 

@@ -126,6 +126,11 @@ public sealed class DeepFloydModel : IDeepFloydModel, IDisposable
                 ModuleWeights.Load(unet, weights);
             }
             unet.eval();
+            if (options.PackUNetConvolutionWeights)
+            {
+                bool packing = unet.PackConvolutionWeights();
+                logger.LogInformation("IF UNet convolution weights packed for oneDNN at the first forward pass: {Packing}", packing);
+            }
             T5TextEncoder? encoder = null;
             if (options.LoadTextEncoder && Directory.Exists(Path.Combine(folder, "text_encoder")))
                 encoder = T5TextEncoder.Load(folder, options, logger);

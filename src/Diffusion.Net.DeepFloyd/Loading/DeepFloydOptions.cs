@@ -42,6 +42,15 @@ public sealed record DeepFloydOptions
     /// </summary>
     public bool PackTextEncoderWeights { get; init; }
 
+    /// <summary>
+    /// Have the UNet's convolutions reorder their weights into oneDNN's layout once, in the first forward pass, instead of
+    /// on every call (<see cref="Models.IFUNet.PackConvolutionWeights"/>; default false): the same outputs, bit for bit
+    /// at that pass's shape, 4–10% faster on the CPU (<c>docs/performance.md</c>), in about the weights' memory,
+    /// and a UNet that then only runs forward. Needs the CPU; where libtorch cannot pack (see that method) the UNet
+    /// stays as loaded.
+    /// </summary>
+    public bool PackUNetConvolutionWeights { get; init; }
+
     /// <summary>Budgets for the configs and tokenizer model read while loading (default <see cref="InputLimits.Default"/>).</summary>
     public InputLimits Limits { get; init; } = InputLimits.Default;
 
@@ -56,6 +65,8 @@ public sealed record DeepFloydOptions
             throw new ArgumentException("float16 on the CPU is 50–350× slower than float32; use DeepFloydOptions.Bf16 instead.", nameof(DType));
         if (PackTextEncoderWeights && (DType != ScalarType.Float32 || (Device is not null && Device.type != TorchSharp.DeviceType.CPU)))
             throw new ArgumentException($"PackTextEncoderWeights packs float32 weights on the CPU; these options load {DType} on {Device?.ToString() ?? "cpu"}.", nameof(PackTextEncoderWeights));
+        if (PackUNetConvolutionWeights && Device is not null && Device.type != TorchSharp.DeviceType.CPU)
+            throw new ArgumentException($"PackUNetConvolutionWeights packs weights on the CPU; these options load on {Device}.", nameof(PackUNetConvolutionWeights));
         if (Variant is not null && (Variant.Length == 0 || Variant.IndexOfAny(['/', '\\', '.']) >= 0))
             throw new ArgumentException($"'{Variant}' is not a valid variant name (e.g. \"fp16\").", nameof(Variant));
     }

@@ -75,6 +75,39 @@ public sealed class IFUNet : nn.Module
     /// <summary>The number of parameters.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
+    /// <summary>Whether <see cref="PackConvolutionWeights"/> has been applied.</summary>
+    public bool PacksConvolutionWeights { get; private set; }
+
+    /// <summary>
+    /// <b>Opt-in, irreversible, on the CPU:</b> has every convolution reorder its weight into oneDNN's blocked layout
+    /// once, on its first forward pass, and release the weight itself. <c>conv2d</c> hands oneDNN the plain weight, which
+    /// oneDNN copies into that layout on every call; at IF-I-M's 8×8 and 16×16 layers the copy costs as much as the
+    /// convolution. The kernel is the same, so on the input shape of that first pass the outputs are bit-identical to
+    /// the unpacked network's; a later pass with another batch size or resolution is as exact and no faster than
+    /// unpacked. The reordered copies take the weights' memory (up to the padding of output channels to oneDNN's
+    /// block of 32 or 48). Each layer packs in the first pass that records no gradient (<c>no_grad</c>, or inputs that
+    /// require none); from then on the network only runs forward, in the dtype it was packed in (float32 or bfloat16):
+    /// the packed layers' <c>weight</c> entries are empty tensors, so loading weights into the model, changing its dtype
+    /// or device, or an input that requires a gradient fails with an exception. The attention and linear layers are
+    /// unchanged. Call it before the model serves concurrent runs; their first passes may then run side by side (one of
+    /// them packs each layer).
+    /// </summary>
+    /// <returns>
+    /// True when the convolutions will pack (also when they already were set to); false, with nothing changed, where it
+    /// does not apply: weights not float32 or bfloat16 on the CPU, or a libtorch this cannot pack for (Linux x64 with
+    /// TorchSharp 0.107's libtorch, built with oneDNN, as its packages are).
+    /// </returns>
+    public bool PackConvolutionWeights()
+    {
+        if (PacksConvolutionWeights) return true;
+        foreach (var (_, p) in named_parameters())
+            if (p.dtype is not (ScalarType.Float32 or ScalarType.BFloat16) || p.device_type != TorchSharp.DeviceType.CPU) return false;
+        if (!OneDnnPackedConvolution.IsSupported) return false;
+        foreach (var conv in modules().OfType<Conv2dLayer>()) conv.PackOnFirstForward();
+        PacksConvolutionWeights = true;
+        return true;
+    }
+
     /// <summary>Intermediate outputs by diffusers module name, recorded when set (for parity checks).</summary>
     public Dictionary<string, Tensor>? Activations { get; set; }
 

@@ -74,14 +74,19 @@ internal sealed class LinearLayer : nn.Module<Tensor, Tensor>
 
 /// <summary>
 /// A 2-D convolution (PyTorch's nn.Conv2d, names weight/bias). The weight is stored channels-last (NHWC strides, the
-/// shape unchanged): oneDNN then runs its NHWC kernels without reordering the weight on every call, and its outputs
-/// come back channels-last, so the whole network stays in that layout.
+/// shape unchanged): oneDNN then runs its NHWC kernels and its outputs come back channels-last, so the whole network
+/// stays in that layout. oneDNN still copies the weight into its blocked layout on every call unless
+/// <see cref="PackOnFirstForward"/> has it packed once (<see cref="OneDnnPackedConvolution"/>).
 /// </summary>
 internal sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
     private readonly long _padding;
+    private bool _packOnFirstForward;
+    private readonly object _packLock = new();
+    private Tensor? _packed;
+    private ScalarType _packedDType;
 
     /// <summary>Creates the layer (stride 1).</summary>
     public Conv2dLayer(long inChannels, long outChannels, long kernelSize, long padding, WeightAllocation allocation, bool hasBias = true) : base(nameof(Conv2dLayer))
@@ -94,8 +99,51 @@ internal sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Whether the weight has been replaced by its packed copy.</summary>
+    public bool IsPacked => _packed is not null;
+
+    /// <summary>
+    /// Has the next forward pass that records no gradient reorder the weight into oneDNN's layout for that pass's input
+    /// shape, replace the weight by the reordered copy (the parameter is left empty) and use it from then on. Packing
+    /// needs the input's shape, which only a forward pass knows. Call it before the layer is shared between threads.
+    /// </summary>
+    public void PackOnFirstForward() => _packOnFirstForward = true;
+
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => nn.functional.conv2d(x, weight, bias, padding: [_padding, _padding]);
+    public override Tensor forward(Tensor x)
+    {
+        var packed = Volatile.Read(ref _packed);
+        if (packed is null && _packOnFirstForward)
+        {
+            // A model serves concurrent runs: one of them packs, and none reads the weight while it is being released.
+            lock (_packLock)
+            {
+                if (_packed is null)
+                {
+                    if ((is_grad_enabled() && x.requires_grad) || x.dtype != weight.dtype || x.device_type != TorchSharp.DeviceType.CPU)
+                        return nn.functional.conv2d(x, weight, bias, padding: [_padding, _padding]);
+                    // The pack is made inside the caller's dispose scope but lives as long as the layer.
+                    var made = OneDnnPackedConvolution.Pack(weight, _padding, x.shape).DetachFromDisposeScope();
+                    _packedDType = weight.dtype;
+                    using (no_grad()) weight.set_(empty(0, weight.dtype, weight.device));
+                    Volatile.Write(ref _packed, made);
+                }
+                packed = _packed;
+            }
+        }
+        if (packed is null) return nn.functional.conv2d(x, weight, bias, padding: [_padding, _padding]);
+        if (x.dtype != _packedDType || x.device_type != TorchSharp.DeviceType.CPU)
+            throw new InvalidOperationException($"The convolution's weight is packed for {_packedDType} on the CPU; the input is {x.dtype} on {x.device}.");
+        return OneDnnPackedConvolution.Convolve(x, packed, bias, _padding);
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _packed?.Dispose();
+        _packed = null;
+        base.Dispose(disposing);
+    }
 }
 
 /// <summary>Group normalisation with affine parameters (PyTorch's nn.GroupNorm).</summary>
