@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Diffusion.Net.DeepFloyd.Config;
 using Diffusion.Net.DeepFloyd.Loading;
 using Diffusion.Net.DeepFloyd.Models;
@@ -49,8 +50,15 @@ public class UNetPackedConvolutionTests
     private static long ConvolutionWeightCount(IFUNet unet) => unet.named_parameters().Where(p => p.name.EndsWith("weight", StringComparison.Ordinal) && p.parameter.dim() == 4).Sum(p => p.parameter.numel());
 
     [Fact]
-    public void PackingIsSupported_WhereTheLibtorchOfThisPackageRuns() =>
+    public void PackingIsSupported_WhereTheLibtorchOfThisPackageRuns()
+    {
         OneDnnPackedConvolution.IsSupported.Should().Be(Expected);
+        OneDnnPackedConvolution.Supports(ScalarType.Float32).Should().Be(Expected);
+        OneDnnPackedConvolution.Supports(ScalarType.Float64).Should().BeFalse();
+        // oneDNN's bfloat16 needs AVX-512 BW, VL and DQ (or AVX-NE-CONVERT, which .NET does not report).
+        if (Expected && Avx512BW.IsSupported && Avx512BW.VL.IsSupported && Avx512DQ.IsSupported)
+            OneDnnPackedConvolution.SupportsBFloat16.Should().BeTrue();
+    }
 
     [Theory]
     [InlineData(ScalarType.Float32, 3, 1)]
@@ -59,7 +67,7 @@ public class UNetPackedConvolutionTests
     [InlineData(ScalarType.BFloat16, 1, 0)]
     public void APackedWeight_IsConv2dBitForBit_OnItsShape_AndConv2dWithinRounding_OnOthers(ScalarType dtype, int kernel, int padding)
     {
-        if (!OneDnnPackedConvolution.IsSupported) return;
+        if (!OneDnnPackedConvolution.Supports(dtype)) return;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var gen = new Generator(11);
@@ -98,13 +106,15 @@ public class UNetPackedConvolutionTests
         var (sample, timestep, text, labels) = (io.Sample.to(dtype), io.Timestep, io.Text, io.Labels);
         long weights = ConvolutionWeightCount(packed), before = packed.ParameterCount;
 
-        packed.PackConvolutionWeights().Should().Be(Expected);
-        packed.PacksConvolutionWeights.Should().Be(Expected);
+        bool applies = OneDnnPackedConvolution.Supports(dtype);
+        if (dtype == ScalarType.Float32) applies.Should().Be(Expected, "float32 packs wherever this package's libtorch runs");
+        packed.PackConvolutionWeights().Should().Be(applies);
+        packed.PacksConvolutionWeights.Should().Be(applies);
         packed.ParameterCount.Should().Be(before, "the weights are released at the first forward pass, which knows the input's shape");
         var expected = plain.Forward(sample, timestep, text, labels);
         TensorAssert.BitIdentical(packed.Forward(sample, timestep, text, labels), expected, "the first pass, which packs");
         TensorAssert.BitIdentical(packed.Forward(sample, timestep, text, labels), expected, "a later pass on the packed weights");
-        if (!Expected)
+        if (!applies)
         {
             packed.ParameterCount.Should().Be(before, "nothing changes where it does not apply");
             return;

@@ -94,15 +94,15 @@ public sealed class IFUNet : nn.Module
     /// </summary>
     /// <returns>
     /// True when the convolutions will pack (also when they already were set to); false, with nothing changed, where it
-    /// does not apply: weights not float32 or bfloat16 on the CPU, or a libtorch this cannot pack for (Linux x64 with
-    /// TorchSharp 0.107's libtorch, built with oneDNN, as its packages are).
+    /// does not apply: weights not float32 or bfloat16 on the CPU, bfloat16 on a CPU where oneDNN computes none (it
+    /// needs AVX-512 BW/VL/DQ or AVX-NE-CONVERT), or a libtorch this cannot pack for (Linux x64 with TorchSharp 0.107's
+    /// libtorch, built with oneDNN, as its packages are).
     /// </returns>
     public bool PackConvolutionWeights()
     {
         if (PacksConvolutionWeights) return true;
         foreach (var (_, p) in named_parameters())
-            if (p.dtype is not (ScalarType.Float32 or ScalarType.BFloat16) || p.device_type != TorchSharp.DeviceType.CPU) return false;
-        if (!OneDnnPackedConvolution.IsSupported) return false;
+            if (!OneDnnPackedConvolution.Supports(p.dtype) || p.device_type != TorchSharp.DeviceType.CPU) return false;
         foreach (var conv in modules().OfType<Conv2dLayer>()) conv.PackOnFirstForward();
         PacksConvolutionWeights = true;
         return true;

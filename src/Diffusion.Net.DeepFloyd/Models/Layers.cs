@@ -120,7 +120,8 @@ internal sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
             {
                 if (_packed is null)
                 {
-                    if ((is_grad_enabled() && x.requires_grad) || x.dtype != weight.dtype || x.device_type != TorchSharp.DeviceType.CPU)
+                    if ((is_grad_enabled() && x.requires_grad) || x.dtype != weight.dtype || x.device_type != TorchSharp.DeviceType.CPU
+                        || !OneDnnPackedConvolution.Supports(weight.dtype))
                         return nn.functional.conv2d(x, weight, bias, padding: [_padding, _padding]);
                     // The pack is made inside the caller's dispose scope but lives as long as the layer.
                     var made = OneDnnPackedConvolution.Pack(weight, _padding, x.shape).DetachFromDisposeScope();

@@ -23,7 +23,8 @@ namespace Diffusion.Net.DeepFloyd.Models;
 /// archive is built here from the source below, never read from disk. TorchSharp's loader does not catch TorchScript's
 /// compile errors (the process would abort), so the archive is only loaded where its operators are known to exist:
 /// TorchSharp 0.107 (libtorch 2.10, whose operator schemas this source was checked against) on Linux x64, in a libtorch
-/// built with oneDNN, which a catchable probe through the <c>aten</c> operators shows first.
+/// built with oneDNN, which a catchable probe through the <c>aten</c> operators shows first; bfloat16 weights only where
+/// a second probe shows that oneDNN computes bfloat16 on this CPU.
 /// </remarks>
 internal static class OneDnnPackedConvolution
 {
@@ -47,17 +48,37 @@ internal static class OneDnnPackedConvolution
 
         """;
 
-    // Only aten operators, whose schemas every libtorch has: a build without oneDNN fails at run time, which is caught.
+    // Only aten operators, whose schemas every libtorch has: a build without oneDNN, or a CPU on which oneDNN computes no
+    // bfloat16, fails at run time, which is caught.
     private const string ProbeSource = """
         def probe(weight: Tensor) -> bool:
             return torch.mkldnn_reorder_conv2d_weight(weight.to_mkldnn(), [1, 1], [1, 1], [1, 1], 1, [1, 2, 4, 4]).is_mkldnn
 
+        def probe_bfloat16(x: Tensor, weight: Tensor) -> bool:
+            return torch.mkldnn_convolution(x, weight, None, [1, 1], [1, 1], [1, 1], 1).dtype == x.dtype
+
         """;
 
+    private static readonly Lazy<jit.CompilationUnit?> s_probe = new(CompileProbe);
     private static readonly Lazy<jit.ScriptModule?> s_module = new(Load);
+    private static readonly Lazy<bool> s_bfloat16 = new(ProbeBFloat16);
 
-    /// <summary>Whether this process can pack convolution weights (see the remarks).</summary>
+    /// <summary>Whether this process can pack float32 convolution weights (see the remarks).</summary>
     public static bool IsSupported => s_module.Value is not null;
+
+    /// <summary>
+    /// Whether it can pack bfloat16 ones too: oneDNN computes bfloat16 only on CPUs with AVX-512 (BW, VL, DQ) or
+    /// AVX-NE-CONVERT, and <c>conv2d</c> takes another path elsewhere.
+    /// </summary>
+    public static bool SupportsBFloat16 => IsSupported && s_bfloat16.Value;
+
+    /// <summary>Whether weights of <paramref name="dtype"/> pack here.</summary>
+    public static bool Supports(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float32 => IsSupported,
+        ScalarType.BFloat16 => SupportsBFloat16,
+        _ => false,
+    };
 
     /// <summary>
     /// The weight [C_out, C_in, k, k] in oneDNN's blocked layout for an NHWC input of shape <paramref name="inputShape"/>
@@ -85,24 +106,43 @@ internal static class OneDnnPackedConvolution
     private static jit.ScriptModule RequireModule() =>
         s_module.Value ?? throw new PlatformNotSupportedException("This process's libtorch cannot pack convolution weights for oneDNN (see OneDnnPackedConvolution).");
 
-    private static jit.ScriptModule? Load()
+    private static jit.CompilationUnit? CompileProbe()
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return null;
         var version = typeof(torch).Assembly.GetName().Version;
         if (version is null || version.Major != 0 || version.Minor != 107) return null;
+        return jit.compile(ProbeSource);
+    }
+
+    private static jit.ScriptModule? Load()
+    {
+        if (s_probe.Value is not { } probe) return null;
         try
         {
             using (no_grad())
             using (var weight = ones(3, 2, 3, 3))
-            {
-                var probe = jit.compile(ProbeSource);
                 if (probe.invoke("probe", weight) is not Scalar blocked || !blocked.ToBoolean()) return null;
-            }
             return jit.load(Archive());
         }
         catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException)
         {
             return null;
+        }
+    }
+
+    private static bool ProbeBFloat16()
+    {
+        if (s_probe.Value is not { } probe) return false;
+        try
+        {
+            using (no_grad())
+            using (var x = ones([1, 2, 4, 4], ScalarType.BFloat16))
+            using (var weight = ones([3, 2, 3, 3], ScalarType.BFloat16))
+                return probe.invoke("probe_bfloat16", x, weight) is Scalar same && same.ToBoolean();
+        }
+        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException)
+        {
+            return false;
         }
     }
 
