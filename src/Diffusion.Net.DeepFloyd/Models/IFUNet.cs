@@ -88,7 +88,8 @@ public sealed class IFUNet : nn.Module
     /// block of 32 or 48). Each layer packs in the first pass that records no gradient (<c>no_grad</c>, or inputs that
     /// require none); from then on the network only runs forward, in the dtype it was packed in (float32 or bfloat16):
     /// the packed layers' <c>weight</c> entries are empty tensors, so loading weights into the model, changing its dtype
-    /// or device, or an input that requires a gradient fails with an exception. The attention and linear layers are
+    /// or device, or an input that requires a gradient fails with an exception, and a state dict saved afterwards holds
+    /// those empty entries (save the weights before). The attention and linear layers are
     /// unchanged. Call it before the model serves concurrent runs; their first passes may then run side by side (one of
     /// them packs each layer).
     /// </summary>

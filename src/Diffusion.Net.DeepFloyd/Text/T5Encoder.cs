@@ -258,7 +258,8 @@ public sealed class T5EncoderModel : nn.Module
     /// <see cref="Diffusion.Net.Hosting.MklDispatch.IgnoreCpuVendor"/> first, and packing then gains nothing.
     /// Afterwards the encoder only runs forward passes, in float32 on the CPU without gradients: the packed layers'
     /// <c>weight</c> entries are empty tensors, so loading weights into the model, changing its dtype or device, or an
-    /// input that requires a gradient fails with an exception.
+    /// input that requires a gradient fails with an exception, and a state dict saved afterwards holds those empty
+    /// entries (save the weights before).
     /// </summary>
     /// <returns>
     /// True when the weights are packed (also when they already were); false, with nothing changed, where it does not
