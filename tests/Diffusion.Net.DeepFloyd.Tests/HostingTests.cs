@@ -82,8 +82,7 @@ public class HostingTests
         services.AddDiffusion().AddDeepFloyd(o => { o.Stage1Folder = folder.Root; o.LoadTextEncoder = true; o.PackTextEncoderWeights = true; });
         await using var provider = services.BuildServiceProvider();
         var stage1 = await provider.GetRequiredService<DeepFloydModelProvider>().Stage1Async();
-        bool mklExported = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
-        stage1.TextEncoder!.Encoder.IsPacked.Should().Be(mklExported);
+        stage1.TextEncoder!.Encoder.IsPacked.Should().Be(Platform.PacksWeights);
     }
 
     [Fact]
@@ -95,9 +94,8 @@ public class HostingTests
         services.AddDiffusion().AddDeepFloyd(o => { o.Stage1Folder = stage1Folder.Root; o.Stage2Folder = stage2Folder.Root; o.PackUNetConvolutionWeights = true; });
         await using var provider = services.BuildServiceProvider();
         var models = provider.GetRequiredService<DeepFloydModelProvider>();
-        bool oneDnn = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
-        (await models.Stage1Async()).UNet.PacksConvolutionWeights.Should().Be(oneDnn);
-        (await models.Stage2Async()).UNet.PacksConvolutionWeights.Should().Be(oneDnn);
+        (await models.Stage1Async()).UNet.PacksConvolutionWeights.Should().Be(Platform.PacksWeights);
+        (await models.Stage2Async()).UNet.PacksConvolutionWeights.Should().Be(Platform.PacksWeights);
     }
 
     [Theory]

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Diffusion.Net.DeepFloyd.Loading;
 using Diffusion.Net.DeepFloyd.Models;
 using Diffusion.Net.DeepFloyd.Text;
@@ -18,8 +17,7 @@ namespace Diffusion.Net.DeepFloyd.Tests;
 /// </summary>
 public class T5PackedWeightsTests
 {
-    /// <summary>libtorch's Linux x64 builds export MKL's packed GEMM; elsewhere the tests check that nothing changes.</summary>
-    private static bool Expected => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+    private static bool Expected => Platform.PacksWeights;
 
     private static T5EncoderModel LoadTiny(out T5Config config)
     {

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using Diffusion.Net.DeepFloyd.Config;
 using Diffusion.Net.DeepFloyd.Loading;
@@ -19,8 +18,7 @@ namespace Diffusion.Net.DeepFloyd.Tests;
 /// </summary>
 public class UNetPackedConvolutionTests
 {
-    /// <summary>TorchSharp 0.107's Linux x64 libtorch is built with oneDNN; elsewhere the tests check that nothing changes.</summary>
-    private static bool Expected => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+    private static bool Expected => Platform.PacksWeights;
 
     private static IFUNet Load(string folder, ScalarType dtype = ScalarType.Float32)
     {

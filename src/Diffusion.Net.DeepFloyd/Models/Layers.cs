@@ -122,7 +122,7 @@ internal sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
                 {
                     if ((is_grad_enabled() && x.requires_grad) || x.dtype != weight.dtype || x.device_type != TorchSharp.DeviceType.CPU
                         || !OneDnnPackedConvolution.Supports(weight.dtype))
-                        return nn.functional.conv2d(x, weight, bias, padding: [_padding, _padding]);
+                        return Plain(x);
                     // The pack is made inside the caller's dispose scope but lives as long as the layer.
                     var made = OneDnnPackedConvolution.Pack(weight, _padding, x.shape).DetachFromDisposeScope();
                     _packedDType = weight.dtype;
@@ -132,11 +132,13 @@ internal sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
                 packed = _packed;
             }
         }
-        if (packed is null) return nn.functional.conv2d(x, weight, bias, padding: [_padding, _padding]);
+        if (packed is null) return Plain(x);
         if (x.dtype != _packedDType || x.device_type != TorchSharp.DeviceType.CPU)
             throw new InvalidOperationException($"The convolution's weight is packed for {_packedDType} on the CPU; the input is {x.dtype} on {x.device}.");
         return OneDnnPackedConvolution.Convolve(x, packed, bias, _padding);
     }
+
+    private Tensor Plain(Tensor x) => nn.functional.conv2d(x, weight, bias, padding: [_padding, _padding]);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
